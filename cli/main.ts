@@ -1,0 +1,18 @@
+// The mpdns command: dispatches to one subcommand per file in cli/.
+const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`usage: mpdns <command> [options]\n\ncommands: ${Object.keys(commands).join(', ')}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    process.stderr.write(`mpdns: unknown command "${name}" (try mpdns --help)\n`);
+    return 2;
+  }
+  return (await load()).run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,48 @@
+// Named errors of the dns/ layer. Decoders of untrusted bytes throw only these.
+
+/** Base class: every error the dns/ layer raises on bad input. */
+export class DnsError extends Error {
+  override name = 'DnsError';
+}
+
+/** A domain name that is not valid (syntax, label or name length). */
+export class NameError extends DnsError {
+  override name = 'NameError';
+  constructor(
+    message: string,
+    readonly input: string,
+  ) {
+    super(`${message}: "${input}"`);
+  }
+}
+
+/** Bytes that do not decode as a DNS message or RDATA. `offset` is where decoding stopped. */
+export class WireError extends DnsError {
+  override name = 'WireError';
+  constructor(
+    message: string,
+    readonly offset: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${message} at offset ${offset}`, options);
+  }
+}
+
+/** Presentation text (RDATA or a zone file) that does not parse. Zone files add file:line:column. */
+export class ParseError extends DnsError {
+  override name = 'ParseError';
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+    readonly column?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      file !== undefined || line !== undefined
+        ? `${file ?? '<input>'}:${line ?? 0}:${column ?? 0}: ${message}`
+        : message,
+      options,
+    );
+  }
+}
