@@ -53,7 +53,7 @@ test('canonical order follows RFC 4034 §6.1 example', () => {
     '*.z.example.',
     '\\200.z.example.',
   ].map((n) => parseName(n));
-  const shuffled = [...sorted].reverse() as Fqdn[];
+  const shuffled: Fqdn[] = [...sorted].reverse();
   shuffled.sort(compareNames);
   assert.deepEqual(shuffled, sorted);
 });
