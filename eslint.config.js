@@ -44,7 +44,7 @@ export default tseslint.config(
   },
   { files: ['broker/**/*.ts', 'dns/net/**/*.ts'], rules: { 'no-restricted-imports': ['error', noActors] } },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    files: ['**/*.test.ts', 'test/**/*.ts', 'test/bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
