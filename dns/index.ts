@@ -1,0 +1,6 @@
+// Public API of dns/: names, RR model, type codes, errors, presentation, RDATA and message codecs.
+export * from './errors.ts';
+export * from './name.ts';
+export * from './rr.ts';
+export * from './types.ts';
+export * from './presentation/index.ts';

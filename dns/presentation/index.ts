@@ -1,0 +1,3 @@
+// Public API of dns/presentation: the RFC 1035 §5 tokenizer.
+export { Tokenizer, tokenize, tokenizeLines } from './tokenizer.ts';
+export type { LogicalLine, Token } from './tokenizer.ts';
