@@ -4,3 +4,4 @@ export * from './name.ts';
 export * from './rr.ts';
 export * from './types.ts';
 export * from './presentation/index.ts';
+export * from './tsig.ts';
