@@ -1,0 +1,43 @@
+// Public API of broker/: the Broker interface, its two implementations, subjects, shards, codec.
+export type {
+  Broker,
+  ConsumeOptions,
+  DeadLetter,
+  KvBucket,
+  KvChange,
+  KvEntry,
+  KvOptions,
+  Logger,
+  PublishAck,
+  PublishOptions,
+  RequestHandler,
+  ShardCoordinator,
+  ShardEvent,
+  ShardListener,
+  Stoppable,
+  WatchOptions,
+  WorkHandler,
+  WorkMessage,
+} from './types.ts';
+export {
+  BrokerClosedError,
+  BrokerError,
+  CodecError,
+  InvalidNameError,
+  KeyExistsError,
+  NoRespondersError,
+  PoisonMessageError,
+  RequestTimeoutError,
+  RevisionMismatchError,
+} from './errors.ts';
+export { decode, encode } from './codec.ts';
+export {
+  DEFAULT_NAMESPACE,
+  Subjects,
+  checkKey,
+  checkName,
+  fnv1a32,
+  keyToken,
+  normalizeKey,
+  shardOf,
+} from './subjects.ts';
