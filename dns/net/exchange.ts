@@ -1,0 +1,140 @@
+// Byte-level client exchanges: one UDP request/response with a deadline, and a TCP connection
+// that sends framed requests and yields framed responses (for queries and zone transfers).
+import { createSocket } from 'node:dgram';
+import { connect, isIP, type Socket } from 'node:net';
+import { NetError, TimeoutError } from './errors.ts';
+import { frame, FrameReader, type Peer } from './transport.ts';
+
+function idOf(b: Uint8Array): number {
+  return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
+}
+
+/**
+ * Sends one UDP datagram and resolves with the first datagram from `server` whose id matches
+ * (and which `accept` likes, when given). Rejects with TimeoutError after `timeoutMs`.
+ */
+export function udpExchange(
+  server: Peer,
+  req: Uint8Array,
+  timeoutMs: number,
+  accept?: (resp: Uint8Array) => boolean,
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4');
+    const id = idOf(req);
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new TimeoutError(`no UDP answer from ${server.address}:${server.port} in ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      sock.close();
+      reject(new NetError(`UDP error talking to ${server.address}:${server.port}`, { cause: err }));
+    });
+    sock.on('message', (msg, rinfo) => {
+      if (rinfo.port !== server.port) return;
+      const b = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+      if (b.length < 12 || idOf(b) !== id) return;
+      if (accept !== undefined && !accept(b)) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve(b);
+    });
+    sock.send(req, server.port, server.address);
+  });
+}
+
+/** A TCP connection to a DNS server: send framed messages, read framed messages in order. */
+export class TcpConnection {
+  readonly #sock: Socket;
+  readonly #reader = new FrameReader();
+  readonly #queue: Uint8Array[] = [];
+  #waiter: ((v: Uint8Array | Error) => void) | undefined;
+  #error: Error | undefined;
+
+  private constructor(sock: Socket) {
+    this.#sock = sock;
+    sock.setNoDelay(true);
+    sock.on('data', (chunk: Buffer) => {
+      for (const m of this.#reader.push(chunk)) this.#deliver(m);
+    });
+    sock.on('error', (err) => this.#fail(new NetError('TCP connection error', { cause: err })));
+    sock.on('close', () => this.#fail(new NetError('TCP connection closed by peer')));
+  }
+
+  static open(server: Peer, timeoutMs: number): Promise<TcpConnection> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host: server.address, port: server.port });
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new TimeoutError(`TCP connect to ${server.address}:${server.port} timed out`));
+      }, timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        sock.removeAllListeners('error');
+        resolve(new TcpConnection(sock));
+      });
+      sock.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new NetError(`TCP connect to ${server.address}:${server.port} failed`, { cause: err }));
+      });
+    });
+  }
+
+  #deliver(m: Uint8Array): void {
+    const w = this.#waiter;
+    if (w !== undefined) {
+      this.#waiter = undefined;
+      w(m);
+    } else this.#queue.push(m);
+  }
+
+  #fail(err: Error): void {
+    if (this.#error !== undefined) return;
+    this.#error = err;
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.(err);
+  }
+
+  send(msg: Uint8Array): void {
+    this.#sock.write(frame(msg));
+  }
+
+  /** The next message, or a TimeoutError / NetError. */
+  read(timeoutMs: number): Promise<Uint8Array> {
+    const q = this.#queue.shift();
+    if (q !== undefined) return Promise.resolve(q);
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        reject(new TimeoutError(`no TCP message in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiter = (v) => {
+        clearTimeout(timer);
+        if (v instanceof Error) reject(v);
+        else resolve(v);
+      };
+    });
+  }
+
+  close(): void {
+    this.#sock.destroy();
+  }
+}
+
+/** One request over a fresh TCP connection; resolves with the response whose id matches. */
+export async function tcpExchange(server: Peer, req: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  const conn = await TcpConnection.open(server, timeoutMs);
+  try {
+    conn.send(req);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const resp = await conn.read(Math.max(1, deadline - Date.now()));
+      if (idOf(resp) === idOf(req)) return resp;
+    }
+  } finally {
+    conn.close();
+  }
+}

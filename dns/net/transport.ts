@@ -1,0 +1,216 @@
+// The socket layer of the server: one UDP socket and one TCP listener on ADDR:PORT, with
+// 2-byte framing, pipelining, idle timeouts and a connection limit (RFC 7766). It knows nothing
+// about DNS beyond framing: every request is handed to a handler that replies through `send`.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { ListenError } from './errors.ts';
+
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface RequestContext {
+  readonly transport: 'udp' | 'tcp';
+  readonly remote: Peer;
+}
+
+/**
+ * Replies to one request. Over UDP only the first call sends; over TCP every call writes one
+ * framed message (a zone transfer calls it many times) and resolves when the socket can take
+ * more (backpressure).
+ */
+export type Send = (msg: Uint8Array) => Promise<void>;
+
+export type Handler = (req: Uint8Array, ctx: RequestContext, send: Send) => Promise<void>;
+
+export interface ListenOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly handler: Handler;
+  /** Close a TCP connection idle this long (no request in flight). Default 10 s. */
+  readonly tcpIdleMs?: number;
+  /** Most TCP connections at once; more are closed at accept. Default 100. */
+  readonly maxTcpConnections?: number;
+  /** Most requests in flight on one TCP connection (pipelining). Default 32. */
+  readonly maxPipelined?: number;
+  /** Called on a handler that threw (the request gets no answer) or a socket error. */
+  readonly onError?: (err: unknown, ctx?: RequestContext) => void;
+}
+
+export interface Listener {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Parses `ADDR:PORT` or `[V6ADDR]:PORT`. Throws ListenError. */
+export function parseHostPort(text: string, defaultPort?: number): Peer {
+  let address: string;
+  let portText: string | undefined;
+  const v6 = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(text);
+  if (v6 !== null) {
+    address = v6[1] ?? '';
+    portText = v6[2];
+  } else {
+    const i = text.lastIndexOf(':');
+    if (i < 0 || isIP(text) === 6) {
+      address = text;
+      portText = undefined;
+    } else {
+      address = text.slice(0, i);
+      portText = text.slice(i + 1);
+    }
+  }
+  if (isIP(address) === 0) throw new ListenError(`"${text}" is not ADDR:PORT (bad address)`);
+  if (portText === undefined) {
+    if (defaultPort === undefined) throw new ListenError(`"${text}" is not ADDR:PORT (no port)`);
+    return { address, port: defaultPort };
+  }
+  const port = Number(portText);
+  if (!/^[0-9]{1,5}$/.test(portText) || port > 65535) {
+    throw new ListenError(`"${text}" is not ADDR:PORT (bad port)`);
+  }
+  return { address, port };
+}
+
+/** Prepends the 2-byte length of RFC 1035 §4.2.2. */
+export function frame(msg: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(msg.length + 2);
+  out.writeUInt16BE(msg.length, 0);
+  out.set(msg, 2);
+  return out;
+}
+
+/** Splits a TCP byte stream into DNS messages. */
+export class FrameReader {
+  #buf: Buffer = Buffer.alloc(0);
+  push(chunk: Buffer): Uint8Array[] {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    const out: Uint8Array[] = [];
+    let off = 0;
+    while (this.#buf.length - off >= 2) {
+      const len = this.#buf.readUInt16BE(off);
+      if (this.#buf.length - off - 2 < len) break;
+      out.push(this.#buf.subarray(off + 2, off + 2 + len));
+      off += 2 + len;
+    }
+    this.#buf = off === 0 ? this.#buf : this.#buf.subarray(off);
+    return out;
+  }
+  get pending(): number {
+    return this.#buf.length;
+  }
+}
+
+function writeAsync(sock: Socket, data: Buffer): Promise<void> {
+  if (sock.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const ok = sock.write(data);
+    if (ok) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      sock.off('drain', done);
+      sock.off('close', done);
+      resolve();
+    };
+    sock.once('drain', done);
+    sock.once('close', done);
+  });
+}
+
+function serveTcpConnection(sock: Socket, opts: ListenOptions): void {
+  const idleMs = opts.tcpIdleMs ?? 10_000;
+  const maxPipelined = opts.maxPipelined ?? 32;
+  const remote: Peer = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+  const ctx: RequestContext = { transport: 'tcp', remote };
+  const reader = new FrameReader();
+  let inFlight = 0;
+  sock.setNoDelay(true);
+  sock.setTimeout(idleMs);
+  sock.on('timeout', () => {
+    if (inFlight === 0) sock.destroy();
+  });
+  sock.on('error', (err) => opts.onError?.(err, ctx));
+  const send: Send = (msg) => writeAsync(sock, frame(msg));
+  sock.on('data', (chunk: Buffer) => {
+    for (const req of reader.push(chunk)) {
+      if (inFlight >= maxPipelined) {
+        sock.destroy();
+        return;
+      }
+      inFlight++;
+      opts
+        .handler(req, ctx, send)
+        .catch((err: unknown) => opts.onError?.(err, ctx))
+        .finally(() => {
+          inFlight--;
+          if (inFlight === 0) sock.setTimeout(idleMs);
+        });
+    }
+  });
+}
+
+/** Binds UDP and TCP on the same address and port (port 0 picks one free for both). */
+export async function listen(opts: ListenOptions): Promise<Listener> {
+  const family = isIP(opts.address);
+  if (family === 0) throw new ListenError(`bad listen address "${opts.address}"`);
+  const tcp: Server = createServer({ pauseOnConnect: false }, (sock) => serveTcpConnection(sock, opts));
+  tcp.maxConnections = opts.maxTcpConnections ?? 100;
+  tcp.on('error', (err) => opts.onError?.(err));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(opts.port, opts.address, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    throw new ListenError(`cannot listen on TCP ${opts.address}:${opts.port}`, { cause: err });
+  });
+  const addr = tcp.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+  const udp: UdpSocket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+  udp.on('message', (msg, rinfo) => {
+    const ctx: RequestContext = { transport: 'udp', remote: { address: rinfo.address, port: rinfo.port } };
+    let sent = false;
+    const send: Send = (out) => {
+      if (sent) return Promise.resolve();
+      sent = true;
+      return new Promise((resolve) => udp.send(out, rinfo.port, rinfo.address, () => resolve()));
+    };
+    opts.handler(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), ctx, send).catch((err: unknown) =>
+      opts.onError?.(err, ctx),
+    );
+  });
+  udp.on('error', (err) => opts.onError?.(err));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, opts.address, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((r) => tcp.close(() => r()));
+    throw new ListenError(`cannot listen on UDP ${opts.address}:${port}`, { cause: err });
+  }
+  const sockets = new Set<Socket>();
+  tcp.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  return {
+    address: opts.address,
+    port,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await Promise.all([
+        new Promise<void>((r) => tcp.close(() => r())),
+        new Promise<void>((r) => udp.close(() => r())),
+      ]);
+    },
+  };
+}
