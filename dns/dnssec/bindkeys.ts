@@ -1,0 +1,211 @@
+// BIND-style key files: `K<zone>+<alg>+<tag>.key` (the DNSKEY RR) and `.private`
+// (Private-key-format v1.3, `PrivateKey:` = base64 of the Ed25519 seed or the ECDSA scalar).
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseName, type Fqdn } from '../name.ts';
+import { algorithmName, SIGNING_ALGORITHMS } from './algorithms.ts';
+import { KeyError } from './errors.ts';
+import {
+  decodeDnskey,
+  encodeDnskey,
+  isKsk,
+  privateKeyFromRaw,
+  privateKeyRaw,
+  signingKeyFromPrivate,
+  type SigningKey,
+} from './keys.ts';
+import { keyTag } from './keytag.ts';
+
+/** `K<zone>+<alg>+<tag>`, the base name BIND gives a key's two files. */
+export function keyFileBase(zone: Fqdn, algorithm: number, tag: number): string {
+  return `K${zone}+${String(algorithm).padStart(3, '0')}+${String(tag).padStart(5, '0')}`;
+}
+
+function timestamp(sec: number): string {
+  const d = new Date(sec * 1000).toISOString(); // 2026-11-27T21:03:33.000Z
+  return d.slice(0, 19).replace(/[-:T]/g, '');
+}
+
+function b64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+/** Text of the `.key` file: comments as dnssec-keygen writes them, then the DNSKEY RR. */
+export function formatKeyFile(key: SigningKey): string {
+  const kind = isKsk(key.flags) ? 'key-signing' : 'zone-signing';
+  const f = decodeDnskey(key.dnskey);
+  return (
+    `; This is a ${kind} key, keyid ${key.keyTag}, for ${key.zone}\n` +
+    `; Created: ${timestamp(key.created)}\n` +
+    `${key.zone} IN DNSKEY ${f.flags} ${f.protocol} ${f.algorithm} ${b64(f.publicKey)}\n`
+  );
+}
+
+/** Text of the `.private` file (never logged). */
+export function formatPrivateFile(key: SigningKey): string {
+  const ts = timestamp(key.created);
+  return (
+    'Private-key-format: v1.3\n' +
+    `Algorithm: ${key.algorithm} (${algorithmName(key.algorithm)})\n` +
+    `PrivateKey: ${b64(privateKeyRaw(key.algorithm, key.privateKey))}\n` +
+    `Created: ${ts}\nPublish: ${ts}\nActivate: ${ts}\n`
+  );
+}
+
+/** Owner and DNSKEY RDATA of a `.key` file (or any one-DNSKEY presentation text). */
+export function parseKeyFile(text: string, file = '<key>'): { zone: Fqdn; dnskey: Uint8Array } {
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/;.*$/, '').trim();
+    if (line === '') continue;
+    const tokens = line.split(/\s+/);
+    const at = tokens.findIndex((t) => t.toUpperCase() === 'DNSKEY');
+    if (at < 1 || tokens.length < at + 5) throw new KeyError(`not a DNSKEY record: "${line}"`, file);
+    let zone: Fqdn;
+    try {
+      zone = parseName(tokens[0] ?? '');
+    } catch (err) {
+      throw new KeyError(`bad owner name "${tokens[0] ?? ''}"`, file, { cause: err });
+    }
+    const [flags, protocol, algorithm] = tokens.slice(at + 1, at + 4).map(Number);
+    const keyText = tokens.slice(at + 4).join('');
+    if (
+      flags === undefined ||
+      protocol === undefined ||
+      algorithm === undefined ||
+      ![flags, protocol, algorithm].every(Number.isInteger) ||
+      !/^[A-Za-z0-9+/]+=*$/.test(keyText)
+    ) {
+      throw new KeyError(`malformed DNSKEY record: "${line}"`, file);
+    }
+    const publicKey = new Uint8Array(Buffer.from(keyText, 'base64'));
+    return { zone, dnskey: encodeDnskey({ flags, protocol, algorithm, publicKey }) };
+  }
+  throw new KeyError('no DNSKEY record found', file);
+}
+
+/** Algorithm and raw private key of a `.private` file. */
+export function parsePrivateFile(
+  text: string,
+  file = '<private>',
+): { algorithm: number; raw: Uint8Array; created?: number } {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*?)\s*$/.exec(line);
+    if (m !== null) fields.set((m[1] ?? '').toLowerCase(), m[2] ?? '');
+  }
+  const format = fields.get('private-key-format');
+  if (format === undefined || !/^v1\.[0-9]+$/.test(format)) {
+    throw new KeyError('not a BIND private key file (no "Private-key-format: v1.x")', file);
+  }
+  const algorithm = Number(/^([0-9]+)/.exec(fields.get('algorithm') ?? '')?.[1] ?? NaN);
+  if (!Number.isInteger(algorithm)) throw new KeyError('missing or bad "Algorithm:" line', file);
+  if (!SIGNING_ALGORITHMS.includes(algorithm)) {
+    throw new KeyError(`unsupported signing algorithm ${algorithm} (${algorithmName(algorithm)})`, file);
+  }
+  const pk = fields.get('privatekey');
+  if (pk === undefined || !/^[A-Za-z0-9+/]+=*$/.test(pk)) {
+    throw new KeyError('missing or bad "PrivateKey:" line', file);
+  }
+  const created = /^([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})$/.exec(
+    fields.get('created') ?? '',
+  );
+  const raw = new Uint8Array(Buffer.from(pk, 'base64'));
+  if (created === null) return { algorithm, raw };
+  const [, y, mo, d, h, mi, s] = created;
+  const sec = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
+  return { algorithm, raw, created: sec };
+}
+
+/**
+ * A SigningKey from the texts of its `.key` and `.private` files. Checks that both halves
+ * belong together, and, when `zone` is given, that the key is for that zone.
+ */
+export function keyFromBindFiles(
+  keyText: string,
+  privateText: string,
+  names: { keyFile?: string; privateFile?: string; zone?: Fqdn } = {},
+): SigningKey {
+  const keyFile = names.keyFile ?? '<key>';
+  const { zone, dnskey } = parseKeyFile(keyText, keyFile);
+  const f = decodeDnskey(dnskey);
+  if (names.zone !== undefined && zone !== names.zone) {
+    throw new KeyError(`key ${keyTag(dnskey)} is for zone ${zone}, not ${names.zone}`, keyFile);
+  }
+  const priv = parsePrivateFile(privateText, names.privateFile);
+  if (priv.algorithm !== f.algorithm) {
+    throw new KeyError(
+      `algorithm ${priv.algorithm} in the private file does not match algorithm ${f.algorithm} of the DNSKEY`,
+      names.privateFile ?? '<private>',
+    );
+  }
+  const privateKey = privateKeyFromRaw(priv.algorithm, priv.raw);
+  const key = signingKeyFromPrivate(zone, f.algorithm, f.flags, privateKey, priv.created);
+  if (!Buffer.from(key.dnskey).equals(Buffer.from(dnskey))) {
+    throw new KeyError(
+      `private key does not match the public key ${keyTag(dnskey)} in ${keyFile}`,
+      names.privateFile ?? '<private>',
+    );
+  }
+  return key;
+}
+
+const KEY_FILE = /^K(.+)\+([0-9]{3})\+([0-9]{5})\.key$/;
+
+/** Loads every `K<zone>+*.key` with its `.private` from `dir`; files of other zones are skipped. */
+export async function loadKeyDir(dir: string, zone: Fqdn): Promise<SigningKey[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    throw new KeyError('cannot read the key directory', dir, { cause: err });
+  }
+  const keys: SigningKey[] = [];
+  for (const name of entries.sort()) {
+    const m = KEY_FILE.exec(name);
+    if (m === null) continue;
+    let fileZone: Fqdn;
+    try {
+      fileZone = parseName(m[1] ?? '');
+    } catch {
+      continue;
+    }
+    if (fileZone !== zone) continue;
+    const keyFile = join(dir, name);
+    const privateFile = keyFile.replace(/\.key$/, '.private');
+    let keyText: string;
+    let privateText: string;
+    try {
+      keyText = await readFile(keyFile, 'utf8');
+    } catch (err) {
+      throw new KeyError('cannot read the key file', keyFile, { cause: err });
+    }
+    try {
+      privateText = await readFile(privateFile, 'utf8');
+    } catch (err) {
+      throw new KeyError('cannot read the private key file', privateFile, { cause: err });
+    }
+    const key = keyFromBindFiles(keyText, privateText, { keyFile, privateFile, zone });
+    if (key.keyTag !== Number(m[3]) || key.algorithm !== Number(m[2])) {
+      throw new KeyError(
+        `file name says algorithm ${Number(m[2])} tag ${Number(m[3])}, the key is algorithm ${key.algorithm} tag ${key.keyTag}`,
+        keyFile,
+      );
+    }
+    keys.push(key);
+  }
+  return keys;
+}
+
+async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text, { mode });
+  await rename(tmp, path);
+}
+
+/** Writes a key's `.key` and `.private` files into `dir`; returns the base path. */
+export async function writeKeyFiles(dir: string, key: SigningKey): Promise<string> {
+  const base = join(dir, keyFileBase(key.zone, key.algorithm, key.keyTag));
+  await writeAtomic(`${base}.private`, formatPrivateFile(key), 0o600);
+  await writeAtomic(`${base}.key`, formatKeyFile(key), 0o644);
+  return base;
+}

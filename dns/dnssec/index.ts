@@ -1,0 +1,10 @@
+// Public API of the DNSSEC engine.
+export * from './algorithms.ts';
+export * from './bindkeys.ts';
+export * from './ds.ts';
+export * from './errors.ts';
+export * from './keys.ts';
+export * from './keytag.ts';
+export * from './rrsig.ts';
+export * from './sign.ts';
+export * from './verify.ts';
