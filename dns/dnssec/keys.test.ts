@@ -111,7 +111,7 @@ for (const [alg, hash] of [[8, 'sha256'], [10, 'sha512']] as const) {
     rdata.set(sig, job.header.length);
     const rrsig = { name: zone, type: RRType.RRSIG, class: 1, ttl: 60, rdata };
     assert.equal(verifyRrsig([rr], rrsig, [dnskey]).ok, true);
-    rdata[rdata.length - 1] ^= 1;
+    rdata[rdata.length - 1] = (rdata[rdata.length - 1] ?? 0) ^ 1;
     assert.equal(verifyRrsig([rr], rrsig, [dnskey]).ok, false);
   });
 }
