@@ -1,0 +1,188 @@
+// Actor host on the embedded broker: persist, ordering, deadlines, eviction, shard release.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEmbeddedBroker, EmbeddedHub } from '../broker/embedded.ts';
+import { sequencedCounter } from '../machines/sequenced-counter.ts';
+import { pollUntil } from '../test/support/poll.ts';
+import { ActorHost, listZoneMachines } from './host.ts';
+import { componentLogger } from './logger.ts';
+import { decodeRecord } from './record.ts';
+import { machineKey } from './keys.ts';
+
+const kinds = [{ kind: 'sequenced-counter', machine: sequencedCounter }];
+const logger = componentLogger({ component: 'actor-host-test' });
+
+async function openHost(opts: Partial<Parameters<typeof ActorHost.open>[0]> = {}, hub = new EmbeddedHub()) {
+  const broker = createEmbeddedBroker({ hub });
+  const host = await ActorHost.open({ broker, kinds, shardCount: 4, logger, ...opts });
+  return { broker, host, hub };
+}
+
+test('a local event is persisted to KV before send resolves, with CAS revisions', { timeout: 10_000 }, async () => {
+  const { broker, host } = await openHost();
+  try {
+    await host.acquireAll();
+    const v1 = await host.send('Example.COM', 'c1', 'sequenced-counter', { type: 'inc', seq: 1 });
+    assert.equal((v1.context as { count: number }).count, 1);
+    const kv = await broker.kv('machines');
+    const e = await kv.get(machineKey('example.com.', 'c1'));
+    assert.ok(e !== undefined);
+    const rec = decodeRecord('k', e.value);
+    assert.equal(rec.kind, 'sequenced-counter');
+    assert.equal(rec.zone, 'example.com.');
+    assert.equal((rec.snapshot as { context: { count: number } }).context.count, 1);
+    await host.send('example.com.', 'c1', 'sequenced-counter', { type: 'inc', seq: 2 });
+    const e2 = await kv.get(machineKey('example.com.', 'c1'));
+    assert.ok(e2 !== undefined && e2.revision > e.revision);
+    // An event the machine ignores (no transition) writes nothing.
+    await host.send('example.com.', 'c1', 'sequenced-counter', { type: 'deadline', id: 'none' });
+    const e3 = await kv.get(machineKey('example.com.', 'c1'));
+    assert.equal(e3?.revision, e2.revision);
+    const listed = await listZoneMachines(kv, 'example.com');
+    assert.deepEqual(listed.map((m) => [m.machineId, m.value]), [['c1', 'counting']]);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('work messages of one zone are applied in order under concurrency', { timeout: 20_000 }, async () => {
+  const { broker, host } = await openHost({ concurrency: 64 });
+  try {
+    await host.acquireAll();
+    const zones = ['a.example.', 'b.example.', 'c.example.', 'd.example.', 'e.example.'];
+    const perZone = 200;
+    const pubs: Promise<unknown>[] = [];
+    for (let seq = 1; seq <= perZone; seq++) {
+      for (const zone of zones) {
+        pubs.push(host.submit({ zone, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq } }));
+      }
+    }
+    await Promise.all(pubs);
+    await pollUntil('every event applied', async () => {
+      for (const zone of zones) {
+        const v = await host.view(zone, 'ctr');
+        if ((v?.context as { count?: number } | undefined)?.count !== perZone) return false;
+      }
+      return true;
+    });
+    for (const zone of zones) {
+      const ctx = (await host.view(zone, 'ctr'))?.context as { outOfOrder: number; repeats: number; lastSeq: number };
+      assert.deepEqual([ctx.outOfOrder, ctx.repeats, ctx.lastSeq], [0, 0, perZone], zone);
+    }
+    assert.equal(host.stats().acked, zones.length * perZone);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('a deadline in context fires at its absolute time, also after restore in another host', { timeout: 15_000 }, async () => {
+  const hub = new EmbeddedHub();
+  const a = await openHost({}, hub);
+  const b = await openHost({}, hub);
+  try {
+    await a.host.acquireAll();
+    const armed = await a.host.send('t.example.', 'timer', 'sequenced-counter', { type: 'arm', ms: 1500 });
+    const deadline = (armed.context as { deadlines: { expire: number } }).deadlines.expire;
+    assert.equal(armed.value, 'waiting');
+    await a.host.stop(); // host A gone before the deadline; only KV knows about it
+    const restoreAt = Date.now();
+    await b.host.acquireAll();
+    assert.equal(b.host.isResident('t.example.', 'timer'), true, 'restored on acquire');
+    const fired = await pollUntil('deadline fired', async () => {
+      const v = await b.host.view('t.example.', 'timer');
+      return v?.value === 'expired' ? v : undefined;
+    });
+    const firedAt = (fired.context as { firedAt: number }).firedAt;
+    assert.ok(firedAt >= deadline, `fired ${firedAt - deadline} ms early`);
+    assert.ok(firedAt - deadline < 700, `fired ${firedAt - deadline} ms late`);
+    assert.ok(restoreAt < deadline, 'restore happened before the deadline');
+    assert.deepEqual(fired.deadlines, {});
+  } finally {
+    await a.host.stop();
+    await b.host.stop();
+    await a.broker.close();
+    await b.broker.close();
+  }
+});
+
+test('idle actors are evicted and restored on demand; an evicted actor still gets its deadline', { timeout: 15_000 }, async () => {
+  const { broker, host } = await openHost({ idleMs: 200 });
+  try {
+    await host.acquireAll();
+    for (let i = 0; i < 20; i++) {
+      await host.send(`z${i}.example.`, 'ctr', 'sequenced-counter', { type: 'inc', seq: 1 });
+    }
+    await host.send('w.example.', 'timer', 'sequenced-counter', { type: 'arm', ms: 1200 });
+    assert.equal(host.stats().resident, 21);
+    await pollUntil('all evicted', () => host.stats().resident === 0);
+    assert.equal(host.isResident('w.example.', 'timer'), false);
+    // Restored on demand from KV, state intact.
+    const v = await host.send('z3.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 2 });
+    assert.equal((v.context as { count: number }).count, 2);
+    assert.ok(host.stats().restored >= 1);
+    // The timer wheel wakes the evicted machine when its deadline is due.
+    await pollUntil('evicted timer fired', async () => (await host.view('w.example.', 'timer'))?.value === 'expired');
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('maxResident caps the actors in memory', { timeout: 15_000 }, async () => {
+  const { broker, host } = await openHost({ maxResident: 10, idleMs: 0 });
+  try {
+    await host.acquireAll();
+    for (let i = 0; i < 50; i++) await host.send(`m${i}.example.`, 'ctr', 'sequenced-counter', { type: 'inc', seq: 1 });
+    assert.ok(host.stats().resident <= 10, `resident ${host.stats().resident}`);
+    assert.ok(host.stats().evicted >= 40);
+    const v = await host.view('m0.example.', 'ctr');
+    assert.equal((v?.context as { count: number }).count, 1);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('a released shard drops its actors without persisting and stops consuming', { timeout: 10_000 }, async () => {
+  const { broker, host } = await openHost({ shardCount: 1 });
+  try {
+    await host.acquire(0);
+    await host.send('r.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 1 });
+    await host.release(0);
+    assert.equal(host.stats().resident, 0);
+    await assert.rejects(host.send('r.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 2 }), {
+      name: 'ShardNotHeldError',
+    });
+    const kv = await broker.kv('machines');
+    const listed = await listZoneMachines(kv, 'r.example.');
+    assert.equal((listed[0]?.context as { count: number }).count, 1);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('an undecodable work message is dead-lettered once, and the consumer goes on', { timeout: 10_000 }, async () => {
+  const { broker, host } = await openHost({ shardCount: 1 });
+  try {
+    await host.acquireAll();
+    await broker.publish('mpdns.work.actors.0.bad', new TextEncoder().encode('not msgpack'));
+    await broker.publish('mpdns.work.actors.0.bad', new Uint8Array([0x80])); // empty map: no zone
+    await host.submit({ zone: 'ok.example.', machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq: 1 } });
+    await host.submit({ zone: 'ok.example.', machineId: 'x', kind: 'no-such-kind', event: { type: 'inc', seq: 1 } });
+    await pollUntil('good work applied', async () => (await host.view('ok.example.', 'ctr'))?.revision);
+    const dead = await pollUntil('three dead letters', async () => {
+      const d = await broker.deadLetters('actors');
+      return d.length === 3 ? d : undefined;
+    });
+    const reasons = dead.map((d) => d.reason).sort();
+    assert.match(reasons[0] ?? '', /expected one msgpack value/);
+    assert.match(reasons[1] ?? '', /unknown machine kind "no-such-kind"/);
+    assert.match(reasons[2] ?? '', /work message lacks a zone/);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});

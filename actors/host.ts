@@ -1,0 +1,478 @@
+// The actor host: runs XState machines per zone as actors, keyed `<zone>/<machine-id>`.
+//
+// - One mailbox per zone: a zone's events (work messages, local sends, deadlines) run in order.
+// - After every transition that changes the snapshot, `getPersistedSnapshot()` is written to KV
+//   with compare-and-set on the revision, and only then is the work message acked.
+// - On shard acquisition the persisted machines of the shard are restored (up to maxResident,
+//   the rest on demand) and their deadlines re-armed in one timer wheel.
+// - Idle actors are evicted from memory and restored on demand; the wheel wakes evicted actors.
+// - On shard loss the shard's actors are dropped without persisting; their unacked work is
+//   redelivered to the new owner.
+//
+// Work is at-least-once: a crash between persist and ack redelivers a message whose effect is
+// already persisted, so machines must treat a repeated event as a no-op (e.g. sequence numbers).
+import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { KeyExistsError, RevisionMismatchError } from '../broker/errors.ts';
+import { Subjects, shardOf } from '../broker/subjects.ts';
+import type { Broker, KvBucket, PublishAck, Stoppable, WorkMessage, ShardCoordinator } from '../broker/types.ts';
+import { DeadlineWheel, deadlinesOf, type DeadlineEvent } from './deadlines.ts';
+import { BadWorkError, HostStoppedError, OwnershipLostError, ShardNotHeldError, UnknownMachineKindError } from './errors.ts';
+import { Residents } from './evict.ts';
+import { canonicalZone, machineKey, parseMachineKey, zoneKeyPrefix } from './keys.ts';
+import { componentLogger, type Logger } from './logger.ts';
+import { Mailboxes } from './mailbox.ts';
+import { decodeRecord, encodeRecord, RECORD_VERSION, type PersistedMachine } from './record.ts';
+import { decodeWork, encodeWork, type MachineEvent, type ZoneWork } from './work.ts';
+
+/** A machine the host can run, under the name persisted with its snapshots. */
+export interface MachineKind {
+  readonly kind: string;
+  readonly machine: AnyStateMachine;
+}
+
+/** Test and benchmark hooks, called inside the zone's mailbox. */
+export interface HostHooks {
+  /** After the snapshot is in KV, before the work message is acked. */
+  afterPersist?(key: string, work: ZoneWork): void | Promise<void>;
+  /** After the work message was acked (server-confirmed). */
+  afterAck?(key: string, work: ZoneWork): void | Promise<void>;
+}
+
+export interface ActorHostOptions {
+  readonly broker: Broker;
+  readonly kinds: readonly MachineKind[];
+  /** Shards of the work queue (the same N for every replica). Default 1. */
+  readonly shardCount?: number;
+  /** Work queue the host consumes. Default `actors`. */
+  readonly queue?: string;
+  /** KV bucket of persisted snapshots. Default `machines`. */
+  readonly bucket?: string;
+  /** Written into every record. Default `host-<pid>`. */
+  readonly replicaId?: string;
+  readonly logger?: Logger;
+  /** Evict actors idle this long (ms). Default 60 000; 0 never. */
+  readonly idleMs?: number;
+  /** At most this many resident actors. Default unlimited. */
+  readonly maxResident?: number;
+  /** Work messages handled at once per shard consumer (ordering is per zone). Default 32. */
+  readonly concurrency?: number;
+  readonly ackWaitMs?: number;
+  readonly maxDeliver?: number;
+  /** XState inspection observer (see inspect.ts); omitted: no inspection at all. */
+  readonly inspect?: Observer<InspectionEvent>;
+  readonly now?: () => number;
+  readonly hooks?: HostHooks;
+}
+
+/** A machine as the host or `mpdns ctl machines` shows it. */
+export interface MachineView {
+  readonly zone: string;
+  readonly machineId: string;
+  readonly kind: string;
+  readonly status: unknown;
+  readonly value: unknown;
+  readonly context: unknown;
+  readonly deadlines: Record<string, number>;
+  readonly revision: number;
+  readonly updatedAt: number;
+  readonly writer: string;
+}
+
+export interface HostStats {
+  resident: number;
+  created: number;
+  restored: number;
+  evicted: number;
+  persisted: number;
+  acked: number;
+  deadlinesFired: number;
+  /** Machines (resident or evicted) with a pending deadline. */
+  withDeadlines: number;
+  heldShards: number;
+}
+
+interface Resident {
+  readonly key: string;
+  readonly zone: string;
+  readonly machineId: string;
+  readonly kind: string;
+  readonly shard: number;
+  readonly actor: Actor<AnyStateMachine>;
+  /** KV revision of the last write; 0 while the machine has never been persisted. */
+  revision: number;
+  updatedAt: number;
+}
+
+/** Parallel KV reads while restoring a shard. */
+const RESTORE_PARALLELISM = 32;
+
+function viewOf(r: PersistedMachine, revision: number): MachineView {
+  const snap = r.snapshot as { status?: unknown; value?: unknown; context?: unknown };
+  return {
+    zone: r.zone,
+    machineId: r.machineId,
+    kind: r.kind,
+    status: snap.status,
+    value: snap.value,
+    context: snap.context,
+    deadlines: r.deadlines,
+    revision,
+    updatedAt: r.updatedAt,
+    writer: r.writer,
+  };
+}
+
+/** Every persisted machine of `zone` in `kv`, in key order (also used by `mpdns ctl machines`). */
+export async function listZoneMachines(kv: KvBucket, zone: string): Promise<MachineView[]> {
+  const prefix = zoneKeyPrefix(zone);
+  const keys = (await kv.keys(prefix)).filter((k) => k.startsWith(prefix)).sort();
+  const out: MachineView[] = [];
+  for (const key of keys) {
+    const e = await kv.get(key);
+    if (e !== undefined) out.push(viewOf(decodeRecord(key, e.value), e.revision));
+  }
+  return out;
+}
+
+export class ActorHost {
+  readonly replicaId: string;
+  readonly shardCount: number;
+  readonly queue: string;
+  readonly #broker: Broker;
+  readonly #kv: KvBucket;
+  readonly #kinds: ReadonlyMap<string, MachineKind>;
+  readonly #subjects: Subjects;
+  readonly #log: Logger;
+  readonly #opts: ActorHostOptions;
+  readonly #now: () => number;
+  readonly #mailboxes = new Mailboxes();
+  readonly #residents = new Residents<Resident>();
+  readonly #wheel: DeadlineWheel;
+  readonly #held = new Set<number>();
+  readonly #consumers = new Map<number, Stoppable>();
+  readonly #policy: { idleMs: number; maxResident: number };
+  readonly #sweep: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly #stats = { created: 0, restored: 0, evicted: 0, persisted: 0, acked: 0, deadlinesFired: 0 };
+
+  private constructor(opts: ActorHostOptions, kv: KvBucket) {
+    this.#opts = opts;
+    this.#broker = opts.broker;
+    this.#kv = kv;
+    this.#kinds = new Map(opts.kinds.map((k) => [k.kind, k]));
+    this.#subjects = new Subjects(opts.broker.namespace);
+    this.replicaId = opts.replicaId ?? `host-${process.pid}`;
+    this.shardCount = opts.shardCount ?? 1;
+    this.queue = opts.queue ?? 'actors';
+    this.#now = opts.now ?? Date.now;
+    this.#log = opts.logger ?? componentLogger({ component: 'actor-host' });
+    this.#policy = { idleMs: opts.idleMs ?? 60_000, maxResident: opts.maxResident ?? Infinity };
+    this.#wheel = new DeadlineWheel((key, id, at) => this.#onDeadline(key, id, at), this.#now);
+    if (this.#policy.idleMs > 0) {
+      this.#sweep = setInterval(() => this.#evict(), Math.max(50, this.#policy.idleMs / 2));
+      this.#sweep.unref();
+    }
+  }
+
+  /** Opens the snapshot bucket; the host holds no shard until acquire/attach. */
+  static async open(opts: ActorHostOptions): Promise<ActorHost> {
+    const kv = await opts.broker.kv(opts.bucket ?? 'machines');
+    return new ActorHost(opts, kv);
+  }
+
+  /** Follows a ShardCoordinator: acquires its shards now and as they come, releases lost ones. */
+  attach(coordinator: ShardCoordinator): () => void {
+    const offA = coordinator.on('acquired', (s) => this.acquire(s));
+    const offL = coordinator.on('lost', (s) => this.release(s));
+    for (const s of coordinator.owned()) void this.acquire(s).catch((err: unknown) => this.#log.error({ err, shard: s }, 'acquire failed'));
+    return () => {
+      offA();
+      offL();
+    };
+  }
+
+  /** Holds every shard (a single replica without a coordinator). */
+  async acquireAll(): Promise<void> {
+    for (let s = 0; s < this.shardCount; s++) await this.acquire(s);
+  }
+
+  /** Takes over a shard: re-arms the deadlines of its persisted machines, restores them, consumes its work. */
+  async acquire(shard: number): Promise<void> {
+    if (this.#stopped) throw new HostStoppedError('actor host stopped');
+    if (this.#held.has(shard)) return;
+    this.#held.add(shard);
+    const keys = (await this.#kv.keys()).filter((k) => {
+      const p = parseMachineKey(k);
+      return p !== undefined && shardOf(p.zone, this.shardCount) === shard;
+    });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length && this.#held.has(shard)) {
+        const key = keys[next++] as string;
+        const e = await this.#kv.get(key);
+        if (e === undefined) continue;
+        let rec: PersistedMachine;
+        try {
+          rec = decodeRecord(key, e.value);
+        } catch (err) {
+          this.#log.warn({ err, key }, 'unreadable machine record skipped');
+          continue;
+        }
+        this.#wheel.set(key, rec.deadlines);
+        if (this.#residents.size < this.#policy.maxResident && this.#residents.get(key) === undefined) {
+          await this.#mailboxes.post(rec.zone, () => Promise.resolve(this.#adopt(key, rec, e.revision, shard)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESTORE_PARALLELISM, keys.length) }, worker));
+    if (!this.#held.has(shard) || this.#stopped) return;
+    const consumer = await this.#broker.consume(this.queue, (msg) => this.#onWork(msg), {
+      shards: [shard],
+      concurrency: this.#opts.concurrency ?? 32,
+      ...(this.#opts.ackWaitMs !== undefined ? { ackWaitMs: this.#opts.ackWaitMs } : {}),
+      ...(this.#opts.maxDeliver !== undefined ? { maxDeliver: this.#opts.maxDeliver } : {}),
+    });
+    if (!this.#held.has(shard) || this.#stopped) {
+      await consumer.stop();
+      return;
+    }
+    this.#consumers.set(shard, consumer);
+    this.#log.info({ shard, machines: keys.length }, 'shard acquired');
+  }
+
+  /** Gives up a shard: stops consuming it and drops its actors without persisting anything. */
+  async release(shard: number): Promise<void> {
+    if (!this.#held.delete(shard)) return;
+    const consumer = this.#consumers.get(shard);
+    this.#consumers.delete(shard);
+    for (const r of [...this.#residents.values()]) {
+      if (r.shard === shard) this.#drop(r);
+    }
+    this.#wheel.clearWhere((key) => this.#shardOfKey(key) === shard);
+    await consumer?.stop();
+    this.#log.info({ shard }, 'shard released');
+  }
+
+  /** Shards this host holds. */
+  heldShards(): ReadonlySet<number> {
+    return this.#held;
+  }
+
+  /** Publishes an event for a machine as durable work on the zone's shard subject. */
+  submit(work: ZoneWork, opts: { msgId?: string } = {}): Promise<PublishAck> {
+    const subject = this.#subjects.work(this.queue, canonicalZone(work.zone), this.shardCount);
+    return this.#broker.publish(subject, encodeWork(work), opts.msgId !== undefined ? { msgId: opts.msgId } : {});
+  }
+
+  /** Delivers an event locally (no broker message), in the zone's order; resolves once persisted. */
+  send(zone: string, machineId: string, kind: string, event: MachineEvent): Promise<MachineView> {
+    const work: ZoneWork = { zone: canonicalZone(zone), machineId, kind, event };
+    return this.#mailboxes.post(work.zone, () => this.#apply(work, undefined));
+  }
+
+  /** The machine's current state: from memory if resident, else from KV (without restoring it). */
+  async view(zone: string, machineId: string): Promise<MachineView | undefined> {
+    const key = machineKey(zone, machineId);
+    const r = this.#residents.get(key);
+    if (r !== undefined) return this.#viewResident(r);
+    const e = await this.#kv.get(key);
+    return e === undefined ? undefined : viewOf(decodeRecord(key, e.value), e.revision);
+  }
+
+  /** True while the machine is in memory. */
+  isResident(zone: string, machineId: string): boolean {
+    return this.#residents.get(machineKey(zone, machineId)) !== undefined;
+  }
+
+  stats(): HostStats {
+    return {
+      ...this.#stats,
+      resident: this.#residents.size,
+      withDeadlines: this.#wheel.size,
+      heldShards: this.#held.size,
+    };
+  }
+
+  /** Runs eviction now (it also runs every idleMs / 2). */
+  evictNow(): void {
+    this.#evict();
+  }
+
+  /** Stops consuming, lets running work finish, stops every actor and timer. Nothing is lost: all is in KV. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#wheel.stop();
+    const consumers = [...this.#consumers.values()];
+    this.#consumers.clear();
+    await Promise.all(consumers.map((c) => c.stop()));
+    await this.#mailboxes.drain();
+    for (const r of [...this.#residents.values()]) this.#drop(r);
+    this.#held.clear();
+  }
+
+  // --- internals ---
+
+  #shardOfKey(key: string): number | undefined {
+    const p = parseMachineKey(key);
+    return p === undefined ? undefined : shardOf(p.zone, this.shardCount);
+  }
+
+  #onWork(msg: WorkMessage): Promise<void> {
+    const work = decodeWork(msg.data);
+    const zone = canonicalZone(work.zone);
+    return this.#mailboxes.post(zone, async () => {
+      await this.#apply({ ...work, zone }, msg);
+    });
+  }
+
+  #onDeadline(key: string, id: string, at: number): void {
+    const p = parseMachineKey(key);
+    if (p === undefined || this.#stopped) return;
+    const work: ZoneWork = { zone: p.zone, machineId: p.machineId, kind: '', event: { type: 'deadline', id, at } satisfies DeadlineEvent };
+    this.#stats.deadlinesFired++;
+    this.#mailboxes
+      .post(p.zone, () => this.#apply(work, undefined))
+      .catch((err: unknown) => this.#log.warn({ err, zone: p.zone, machine: p.machineId, deadline: id }, 'deadline not delivered'));
+  }
+
+  /** One event into one machine, then persist, then ack. Runs inside the zone's mailbox. */
+  async #apply(work: ZoneWork, msg: WorkMessage | undefined): Promise<MachineView> {
+    if (this.#stopped) throw new HostStoppedError('actor host stopped');
+    const shard = shardOf(work.zone, this.shardCount);
+    if (!this.#held.has(shard)) throw new ShardNotHeldError(work.zone, shard);
+    const key = machineKey(work.zone, work.machineId);
+    const r = await this.#load(key, work, shard);
+    const before = r.actor.getSnapshot() as Snapshot<unknown>;
+    const event = { ...work.event, at: typeof work.event['at'] === 'number' ? work.event['at'] : this.#now() };
+    r.actor.send(event);
+    const after = r.actor.getSnapshot() as Snapshot<unknown> & { value?: unknown; error?: unknown };
+    if (after.status === 'error') {
+      this.#drop(r);
+      throw new BadWorkError(`machine ${key} failed on "${event.type}": ${String(after.error)}`, { cause: after.error });
+    }
+    if (after !== before || r.revision === 0) {
+      await this.#persist(r);
+      if (this.#log.isLevelEnabled('debug')) {
+        this.#log.debug({ zone: r.zone, machine: r.machineId, event: event.type, state: after.value, revision: r.revision }, 'transition');
+      }
+    }
+    if (!this.#held.has(shard)) throw new OwnershipLostError(key);
+    await this.#opts.hooks?.afterPersist?.(key, work);
+    if (msg !== undefined) {
+      await msg.ack();
+      this.#stats.acked++;
+      await this.#opts.hooks?.afterAck?.(key, work);
+    }
+    this.#residents.touch(key, r, this.#now());
+    return this.#viewResident(r);
+  }
+
+  async #load(key: string, work: ZoneWork, shard: number): Promise<Resident> {
+    const known = this.#residents.get(key);
+    if (known !== undefined) return known;
+    const e = await this.#kv.get(key);
+    if (e !== undefined) {
+      const rec = decodeRecord(key, e.value);
+      this.#wheel.set(key, rec.deadlines);
+      return this.#adopt(key, rec, e.revision, shard);
+    }
+    const kind = this.#kinds.get(work.kind);
+    if (kind === undefined) throw new BadWorkError(new UnknownMachineKindError(work.kind || '(none)').message);
+    const actor = createActor(kind.machine, this.#actorOptions(key));
+    actor.start();
+    const r: Resident = { key, zone: work.zone, machineId: work.machineId, kind: kind.kind, shard, actor, revision: 0, updatedAt: 0 };
+    this.#stats.created++;
+    this.#admit(r);
+    return r;
+  }
+
+  /** Makes a persisted machine resident (restore: createActor with the snapshot). */
+  #adopt(key: string, rec: PersistedMachine, revision: number, shard: number): Resident {
+    const known = this.#residents.get(key);
+    if (known !== undefined) return known;
+    const kind = this.#kinds.get(rec.kind);
+    if (kind === undefined) throw new UnknownMachineKindError(rec.kind);
+    const actor = createActor(kind.machine, { ...this.#actorOptions(key), snapshot: rec.snapshot as Snapshot<unknown> });
+    actor.start();
+    const r: Resident = { key, zone: rec.zone, machineId: rec.machineId, kind: rec.kind, shard, actor, revision, updatedAt: rec.updatedAt };
+    this.#stats.restored++;
+    this.#admit(r);
+    return r;
+  }
+
+  #actorOptions(key: string): { id: string; inspect?: Observer<InspectionEvent> } {
+    return this.#opts.inspect !== undefined ? { id: key, inspect: this.#opts.inspect } : { id: key };
+  }
+
+  #admit(r: Resident): void {
+    this.#residents.touch(r.key, r, this.#now());
+    if (this.#residents.size > this.#policy.maxResident) this.#evict();
+  }
+
+  async #persist(r: Resident): Promise<void> {
+    const snapshot = r.actor.getPersistedSnapshot();
+    const updatedAt = this.#now();
+    const rec: PersistedMachine = {
+      v: RECORD_VERSION,
+      kind: r.kind,
+      zone: r.zone,
+      machineId: r.machineId,
+      snapshot,
+      deadlines: deadlinesOf(snapshot),
+      updatedAt,
+      writer: this.replicaId,
+    };
+    const bytes = encodeRecord(rec);
+    if (!this.#held.has(r.shard)) {
+      this.#drop(r);
+      throw new OwnershipLostError(r.key);
+    }
+    try {
+      r.revision = r.revision === 0 ? await this.#kv.create(r.key, bytes) : await this.#kv.update(r.key, bytes, r.revision);
+    } catch (err) {
+      // Memory is now ahead of KV: forget the actor so the next event restores what KV holds.
+      this.#drop(r);
+      if (err instanceof RevisionMismatchError || err instanceof KeyExistsError) throw new OwnershipLostError(r.key, { cause: err });
+      throw err;
+    }
+    r.updatedAt = updatedAt;
+    this.#stats.persisted++;
+    this.#wheel.set(r.key, rec.deadlines);
+  }
+
+  #viewResident(r: Resident): MachineView {
+    const snap = r.actor.getPersistedSnapshot() as { status?: unknown; value?: unknown; context?: unknown };
+    return {
+      zone: r.zone,
+      machineId: r.machineId,
+      kind: r.kind,
+      status: snap.status,
+      value: snap.value,
+      context: snap.context,
+      deadlines: deadlinesOf(snap),
+      revision: r.revision,
+      updatedAt: r.updatedAt,
+      writer: this.replicaId,
+    };
+  }
+
+  #drop(r: Resident): void {
+    if (this.#residents.get(r.key) === r) this.#residents.delete(r.key);
+    r.actor.stop();
+  }
+
+  #evict(): void {
+    const victims = this.#residents.victims(this.#policy, this.#now(), (key) => {
+      const r = this.#residents.get(key);
+      return r === undefined || this.#mailboxes.pending(r.zone) > 0;
+    });
+    for (const key of victims) {
+      const r = this.#residents.get(key);
+      if (r === undefined) continue;
+      this.#drop(r);
+      this.#stats.evicted++;
+    }
+  }
+}
