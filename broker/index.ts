@@ -41,3 +41,5 @@ export {
   normalizeKey,
   shardOf,
 } from './subjects.ts';
+export { createEmbeddedBroker, EmbeddedHub, type EmbeddedBrokerOptions } from './embedded.ts';
+export { createJetStreamBroker, type JetStreamBrokerOptions } from './jetstream.ts';

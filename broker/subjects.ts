@@ -127,3 +127,16 @@ export function checkKey(key: string): string {
   if (!KEY.test(key) || key.length > 1024) throw new InvalidNameError('invalid KV key', key);
   return key;
 }
+
+/** NATS subject matching with `*` (one token) and `>` (one or more trailing tokens). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    const t = f[i];
+    if (t === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (t !== '*' && t !== s[i]) return false;
+  }
+  return f.length === s.length;
+}

@@ -1,0 +1,463 @@
+// The broker on NATS JetStream (nats-server 2.9+). Durable: work survives restarts of the server
+// and of every client. Streams and consumers are created or updated idempotently on first use.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import {
+  NoRespondersError as NatsNoResponders,
+  RequestError,
+  TimeoutError,
+  connect,
+  headers,
+  nanos,
+  nuid,
+  type NatsConnection,
+  type Status,
+} from '@nats-io/transport-node';
+import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_MAX_DELIVER,
+  deliver,
+  type DeliveryPolicy,
+  type RawDelivery,
+} from './delivery.ts';
+import { BrokerClosedError, BrokerError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { JetStreamBucket, plain } from './jetstream-kv.ts';
+import { Subjects } from './subjects.ts';
+import type {
+  Broker,
+  ConsumeOptions,
+  DeadLetter,
+  KvBucket,
+  KvOptions,
+  Logger,
+  PublishAck,
+  PublishOptions,
+  RequestHandler,
+  Stoppable,
+  WorkHandler,
+} from './types.ts';
+
+export interface JetStreamBrokerOptions {
+  /** NATS URL(s), e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[];
+  namespace?: string;
+  logger?: Logger;
+  user?: string;
+  pass?: string;
+  /** Connection name shown by the server. */
+  name?: string;
+  /** Publish de-duplication window of the work streams. Default 120 000 ms. */
+  duplicateWindowMs?: number;
+  /** How long `publish` retries (same msgId) through a disconnect. Default 15 000 ms. */
+  publishTimeoutMs?: number;
+  /** Dead-letter records older than this are dropped by the server. Default 14 days. */
+  deadLetterMaxAgeMs?: number;
+  /** Reconnect backoff: doubles from `min` up to `max`. Defaults 100 and 2000 ms. */
+  reconnectBackoffMs?: { min: number; max: number };
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const H_REASON = 'Mpdns-Reason';
+const H_SUBJECT = 'Mpdns-Subject';
+const H_QUEUE = 'Mpdns-Queue';
+const H_DELIVERIES = 'Mpdns-Deliveries';
+const H_MSGID = 'Mpdns-Msg-Id';
+const H_TIME = 'Mpdns-Time';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Connects and returns a JetStream broker; retries the first connect until the server is up. */
+export async function createJetStreamBroker(opts: JetStreamBrokerOptions): Promise<Broker> {
+  const logger = opts.logger ?? silent;
+  const { min, max } = opts.reconnectBackoffMs ?? { min: 100, max: 2000 };
+  let attempt = 0;
+  const nc = await connect({
+    servers: opts.servers,
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
+    ...(opts.pass !== undefined ? { pass: opts.pass } : {}),
+    name: opts.name ?? `mpdns-${opts.namespace ?? 'mpdns'}`,
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    reconnectDelayHandler: () => Math.min(max, min * 2 ** attempt++),
+  });
+  const broker = new JetStreamBroker(nc, await jetstreamManager(nc), jetstream(nc), new Subjects(opts.namespace), logger, opts);
+  broker.watchStatus(() => (attempt = 0));
+  logger.info({ server: nc.getServer(), namespace: broker.namespace }, 'connected to NATS');
+  return broker;
+}
+
+class JetStreamBroker implements Broker {
+  private closed = false;
+  private readonly open = new Set<Stoppable>();
+  private readonly streams = new Map<string, Promise<void>>();
+  private readonly duplicateWindowMs: number;
+  private readonly publishTimeoutMs: number;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly subjects: Subjects,
+    private readonly logger: Logger,
+    private readonly opts: JetStreamBrokerOptions,
+  ) {
+    this.duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
+    this.publishTimeoutMs = opts.publishTimeoutMs ?? 15_000;
+  }
+
+  get namespace(): string {
+    return this.subjects.namespace;
+  }
+
+  watchStatus(onReconnect: () => void): void {
+    void (async () => {
+      for await (const s of this.nc.status()) this.logStatus(s, onReconnect);
+    })();
+  }
+
+  private logStatus(s: Status, onReconnect: () => void): void {
+    switch (s.type) {
+      case 'disconnect':
+        this.logger.warn({ server: s.server }, 'NATS connection lost; reconnecting with backoff');
+        return;
+      case 'reconnect':
+        onReconnect();
+        this.logger.info({ server: s.server }, 'NATS connection restored');
+        return;
+      case 'reconnecting':
+        this.logger.debug({}, 'NATS reconnecting');
+        return;
+      case 'error':
+        this.logger.error({ err: s.error }, 'NATS error');
+        return;
+      case 'close':
+        this.logger.info({}, 'NATS connection closed');
+        return;
+      case 'staleConnection':
+      case 'slowConsumer':
+      case 'ldm':
+      case 'update':
+      case 'ping':
+      case 'forceReconnect':
+        this.logger.debug({ status: s.type }, 'NATS status');
+        return;
+      default: {
+        const never: never = s;
+        this.logger.debug({ status: never }, 'NATS status');
+      }
+    }
+  }
+
+  private live(): void {
+    if (this.closed) throw new BrokerClosedError('broker is closed');
+  }
+
+  /** Creates or updates a stream so its config matches `cfg` (idempotent, safe to race). */
+  private async ensureStreamConfig(cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+    try {
+      const info = await this.jsm.streams.info(cfg.name);
+      const c = info.config;
+      const same =
+        JSON.stringify(c.subjects) === JSON.stringify(cfg.subjects) &&
+        c.duplicate_window === cfg.duplicate_window &&
+        (cfg.max_age === undefined || c.max_age === cfg.max_age);
+      if (!same) await this.jsm.streams.update(cfg.name, { ...c, ...cfg });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.status !== 404) throw err;
+      try {
+        await this.jsm.streams.add(cfg);
+      } catch (addErr) {
+        // Another client created it in between with the same config: fine.
+        const exists = await this.jsm.streams.info(cfg.name).then(() => true, () => false);
+        if (!exists) throw addErr;
+      }
+    }
+  }
+
+  private ensureQueue(queue: string): Promise<void> {
+    const stream = this.subjects.stream(queue);
+    let p = this.streams.get(stream);
+    if (p === undefined) {
+      p = this.ensureStreamConfig({
+        name: stream,
+        subjects: [this.subjects.workFilter(queue)],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        discard: DiscardPolicy.New,
+        duplicate_window: nanos(this.duplicateWindowMs),
+      });
+      this.streams.set(stream, p);
+      p.catch(() => this.streams.delete(stream));
+    }
+    return p;
+  }
+
+  private ensureDeadLetters(): Promise<void> {
+    const stream = this.subjects.deadLetterStream();
+    let p = this.streams.get(stream);
+    if (p === undefined) {
+      p = this.ensureStreamConfig({
+        name: stream,
+        subjects: [`${this.namespace}.dlq.>`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: nanos(this.opts.deadLetterMaxAgeMs ?? 14 * 86_400_000),
+        duplicate_window: nanos(this.duplicateWindowMs),
+      });
+      this.streams.set(stream, p);
+      p.catch(() => this.streams.delete(stream));
+    }
+    return p;
+  }
+
+  async publish(subject: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishAck> {
+    this.live();
+    const queue = this.subjects.queueOf(subject);
+    // Always carry a msgId so our own retries through a disconnect cannot duplicate the message.
+    const msgID = opts.msgId ?? nuid.next();
+    const deadline = Date.now() + this.publishTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ensureQueue(queue);
+        const pa = await this.js.publish(subject, data, { msgID, timeout: 2000 });
+        return { seq: pa.seq, duplicate: pa.duplicate };
+      } catch (err) {
+        if (this.closed || Date.now() > deadline) throw err;
+        this.logger.debug({ subject, attempt, err }, 'publish failed, retrying');
+        this.streams.delete(this.subjects.stream(queue));
+        await sleep(Math.min(1000, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async ensureConsumer(stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+    try {
+      const info = await this.jsm.consumers.info(stream, cfg.durable_name);
+      const c = info.config;
+      if (c.ack_wait !== cfg.ack_wait || c.max_deliver !== cfg.max_deliver || c.max_ack_pending !== cfg.max_ack_pending) {
+        await this.jsm.consumers.update(stream, cfg.durable_name, {
+          ...(cfg.ack_wait !== undefined ? { ack_wait: cfg.ack_wait } : {}),
+          ...(cfg.max_deliver !== undefined ? { max_deliver: cfg.max_deliver } : {}),
+          ...(cfg.max_ack_pending !== undefined ? { max_ack_pending: cfg.max_ack_pending } : {}),
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.status !== 404) throw err;
+      await this.jsm.consumers.add(stream, cfg);
+    }
+  }
+
+  async consume(queue: string, handler: WorkHandler, opts: ConsumeOptions = {}): Promise<Stoppable> {
+    this.live();
+    await this.ensureQueue(queue);
+    await this.ensureDeadLetters();
+    const stream = this.subjects.stream(queue);
+    const concurrency = Math.max(1, opts.concurrency ?? 1);
+    const maxDeliver = opts.maxDeliver ?? DEFAULT_MAX_DELIVER;
+    const policy: DeliveryPolicy = {
+      queue,
+      maxDeliver,
+      backoffMs: opts.backoffMs ?? DEFAULT_BACKOFF_MS,
+      logger: this.logger,
+      deadLetter: (record, id) => this.writeDeadLetter(record, `${stream}.${id}`),
+    };
+    const shards = opts.shards === undefined ? [undefined] : [...opts.shards];
+    const loops: { stop(): Promise<void> }[] = [];
+    try {
+      for (const shard of shards) {
+        const durable = this.subjects.durable(queue, shard);
+        await this.ensureConsumer(stream, {
+          durable_name: durable,
+          filter_subject: this.subjects.workFilter(queue, shard),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
+          // One more than the handler may see: the extra delivery writes the dead letter.
+          max_deliver: maxDeliver + 1,
+          max_ack_pending: Math.max(1000, concurrency),
+        });
+        loops.push(await this.consumeLoop(stream, durable, handler, policy, concurrency));
+      }
+    } catch (err) {
+      await Promise.all(loops.map((l) => l.stop()));
+      throw err;
+    }
+    const handle: Stoppable = {
+      stop: async () => {
+        await Promise.all(loops.map((l) => l.stop()));
+        this.open.delete(handle);
+      },
+    };
+    this.open.add(handle);
+    return handle;
+  }
+
+  private async consumeLoop(
+    stream: string,
+    durable: string,
+    handler: WorkHandler,
+    policy: DeliveryPolicy,
+    concurrency: number,
+  ): Promise<{ stop(): Promise<void> }> {
+    const consumer = await this.js.consumers.get(stream, durable);
+    // Pull no more than we can work on, so buffered messages do not age past ack-wait.
+    const messages = await consumer.consume({ max_messages: concurrency });
+    const active = new Set<Promise<void>>();
+    const done = (async () => {
+      for await (const m of messages) {
+        const p = deliver(this.raw(m), handler, policy).finally(() => active.delete(p));
+        active.add(p);
+        if (active.size >= concurrency) await Promise.race(active);
+      }
+      await Promise.all(active);
+    })();
+    return {
+      stop: async () => {
+        await messages.close();
+        await done;
+      },
+    };
+  }
+
+  private raw(m: JsMsg): RawDelivery {
+    const msgId = m.headers?.get('Nats-Msg-Id');
+    return {
+      subject: m.subject,
+      data: plain(m.data),
+      deliveryCount: m.info.deliveryCount,
+      ...(msgId !== undefined && msgId !== '' ? { msgId } : {}),
+      id: `${m.seq}`,
+      ack: async () => {
+        if (!(await m.ackAck())) throw new BrokerError(`ack of ${m.subject} not confirmed`);
+      },
+      nak: (delayMs) => m.nak(delayMs),
+      term: async () => {
+        m.term();
+        // Flush so the term reaches the server before we report the message as settled.
+        await this.nc.flush();
+      },
+      working: () => m.working(),
+    };
+  }
+
+  private async writeDeadLetter(record: DeadLetter, id: string): Promise<void> {
+    await this.ensureDeadLetters();
+    const h = headers();
+    h.set(H_REASON, record.reason);
+    h.set(H_SUBJECT, record.subject);
+    h.set(H_QUEUE, record.queue);
+    h.set(H_DELIVERIES, String(record.deliveryCount));
+    h.set(H_TIME, String(record.time));
+    if (record.msgId !== undefined) h.set(H_MSGID, record.msgId);
+    await this.js.publish(this.subjects.deadLetterSubject(record.queue), record.data, {
+      msgID: `dl.${id}`,
+      headers: h,
+    });
+  }
+
+  async deadLetters(queue?: string, limit = 100): Promise<DeadLetter[]> {
+    this.live();
+    await this.ensureDeadLetters();
+    const stream = this.subjects.deadLetterStream();
+    const info = await this.jsm.streams.info(stream);
+    const out: DeadLetter[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && out.length < limit; seq++) {
+      const sm = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (sm === null) continue;
+      const h = sm.header;
+      const q = h.get(H_QUEUE);
+      if (queue !== undefined && q !== queue) continue;
+      const msgId = h.get(H_MSGID);
+      out.push({
+        queue: q,
+        subject: h.get(H_SUBJECT),
+        data: plain(sm.data),
+        reason: h.get(H_REASON),
+        deliveryCount: Number(h.get(H_DELIVERIES)),
+        ...(msgId !== '' ? { msgId } : {}),
+        time: Number(h.get(H_TIME)),
+      });
+    }
+    return out;
+  }
+
+  async kv(bucket: string, opts: KvOptions = {}): Promise<KvBucket> {
+    this.live();
+    const name = this.subjects.bucket(bucket);
+    const kvm = new Kvm(this.js);
+    let kv;
+    try {
+      kv = await kvm.open(name);
+      await kv.status();
+    } catch {
+      kv = await kvm.create(name, { history: opts.history ?? 1 });
+    }
+    return new JetStreamBucket(name, kv, this.logger, this.open);
+  }
+
+  async request(service: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    this.live();
+    try {
+      const reply = await this.nc.request(this.subjects.rpc(service), data, { timeout: timeoutMs });
+      return plain(reply.data);
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new RequestTimeoutError(service, timeoutMs, { cause: err });
+      if (err instanceof NatsNoResponders || (err instanceof RequestError && err.isNoResponders())) {
+        throw new NoRespondersError(service, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async respond(service: string, handler: RequestHandler): Promise<Stoppable> {
+    this.live();
+    const subject = this.subjects.rpc(service);
+    const sub = this.nc.subscribe(subject, {
+      queue: 'mpdns',
+      callback: (err, msg) => {
+        if (err !== null) {
+          this.logger.error({ service, err }, 'request subscription failed');
+          return;
+        }
+        void (async () => {
+          try {
+            msg.respond(await handler(plain(msg.data), msg.subject));
+          } catch (herr) {
+            this.logger.error({ service, err: herr }, 'request handler failed; no reply sent');
+          }
+        })();
+      },
+    });
+    await this.nc.flush();
+    const handle: Stoppable = {
+      stop: async () => {
+        await sub.drain();
+        this.open.delete(handle);
+      },
+    };
+    this.open.add(handle);
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.open].map((h) => h.stop().catch(() => undefined)));
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}

@@ -1,0 +1,104 @@
+// Start our own nats-server (JetStream) on a free port with a temp store dir; kill and restart it
+// on the same store. Never the system server on 4222. Model: nats.js nst/src/launcher.ts.
+import { connect as tcpConnect } from 'node:net';
+import { pollUntil } from './poll.ts';
+import { freePort } from './ports.ts';
+import { startDaemon, type Daemon } from './daemon.ts';
+import { tmpDir, type TmpDir } from './tmp.ts';
+
+export const NATS_SERVER = '/usr/sbin/nats-server';
+
+export interface NatsServer {
+  readonly port: number;
+  readonly url: string;
+  readonly storeDir: string;
+  /** The running process (replaced by restart). */
+  daemon(): Daemon;
+  /** SIGKILL (default) or another signal; resolves when the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts again on the same port and store dir; resolves when it accepts connections. */
+  restart(): Promise<void>;
+  /** Stops the server and removes the temp store dir (if the launcher created it). */
+  stop(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  /** Config file passed with -c (flags below still override port and store dir). */
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Reuse this store dir instead of a fresh temp dir (not removed on stop). */
+  storeDir?: string;
+  timeoutMs?: number;
+}
+
+/** Resolves with the server's INFO line once a TCP client gets one. */
+function probeInfo(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = tcpConnect({ host: '127.0.0.1', port });
+    let buf = '';
+    const done = (v: string | undefined): void => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(1000, () => done(undefined));
+    s.on('error', () => done(undefined));
+    s.on('data', (b: Buffer) => {
+      buf += b.toString();
+      if (buf.includes('\r\n')) done(buf.startsWith('INFO ') ? buf : undefined);
+    });
+  });
+}
+
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
+  const port = await freePort();
+  let tmp: TmpDir | undefined;
+  let storeDir = opts.storeDir;
+  if (storeDir === undefined) {
+    tmp = await tmpDir('mpdns-nats-');
+    storeDir = tmp.path;
+  }
+  const sd = storeDir;
+  const args = [
+    ...(opts.configFile !== undefined ? ['-c', opts.configFile] : []),
+    '-js',
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-sd',
+    sd,
+  ];
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  let d: Daemon;
+  const launch = async (): Promise<void> => {
+    d = startDaemon('nats-server', NATS_SERVER, args, opts.env !== undefined ? { env: opts.env } : {});
+    await pollUntil(
+      `nats-server on port ${port}`,
+      async () => {
+        if (d.proc.exitCode !== null) throw new Error(`nats-server exited: ${d.output()}`);
+        const info = await probeInfo(port);
+        return info !== undefined && info.includes('"jetstream":true');
+      },
+      { timeoutMs, intervalMs: 50 },
+    ).catch(async (err: unknown) => {
+      await d.kill();
+      throw new Error(`nats-server did not start: ${d.output()}`, { cause: err });
+    });
+  };
+  await launch();
+  return {
+    port,
+    url: `nats://127.0.0.1:${port}`,
+    storeDir: sd,
+    daemon: () => d,
+    kill: (signal: NodeJS.Signals = 'SIGKILL') => d.kill(signal),
+    restart: async () => {
+      await d.kill();
+      await launch();
+    },
+    stop: async () => {
+      await d.stop(2000);
+      await tmp?.remove();
+    },
+  };
+}
