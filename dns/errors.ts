@@ -46,3 +46,18 @@ export class ParseError extends DnsError {
     );
   }
 }
+
+/**
+ * RDATA presentation text that does not parse. `tokenIndex` is the index (into the RDATA
+ * tokens passed to parseRdata) of the offending token, so a zone parser can point at its column.
+ */
+export class RdataError extends ParseError {
+  override name = 'RdataError';
+  constructor(
+    readonly reason: string,
+    readonly tokenIndex: number,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, undefined, undefined, undefined, options);
+  }
+}

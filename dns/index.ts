@@ -4,4 +4,7 @@ export * from './name.ts';
 export * from './rr.ts';
 export * from './types.ts';
 export * from './presentation/index.ts';
+export * from './rdata/index.ts';
+export * from './edns.ts';
+export * from './message.ts';
 export * from './tsig.ts';

@@ -1,0 +1,202 @@
+// RDATA codecs driven by the descriptor table: presentation tokens → wire, wire → text,
+// wire → typed object and back, wire validation, and RFC 3597 generic RDATA for any type.
+import { DnsError, RdataError, WireError } from '../errors.ts';
+import type { Fqdn } from '../name.ts';
+import { tokenize, type Token } from '../presentation/tokenizer.ts';
+import { descriptorOf, DESCRIPTORS, type Descriptor, type RdataOf, type TypedName } from './descriptors.ts';
+import { TokenCursor } from './fields.ts';
+import { formatHex, parseHex, parseUint } from './text.ts';
+import { WireReader, WireWriter } from './wire.ts';
+
+/** A decoded RDATA: field name → value. Unknown types give `{ data }` (the raw bytes). */
+export type RdataObject = Record<string, unknown>;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** RFC 3597 `\# len hex...` (tokens after the `\#`). */
+function parseGeneric(tokens: readonly Token[]): Uint8Array {
+  const lenTok = tokens[1];
+  if (lenTok === undefined) throw new RdataError('\\# needs a length', 0);
+  let len: number;
+  try {
+    len = parseUint(lenTok.text, 0xffff, 'RDATA length');
+  } catch (err) {
+    throw new RdataError(message(err), 1, { cause: err });
+  }
+  let data: Uint8Array;
+  try {
+    data = parseHex(
+      tokens
+        .slice(2)
+        .map((t) => t.text)
+        .join(''),
+    );
+  } catch (err) {
+    throw new RdataError(`\\# data: ${message(err)}`, 2, { cause: err });
+  }
+  if (data.length !== len) throw new RdataError(`\\# length ${len} but ${data.length} octets of data`, 1);
+  return data;
+}
+
+/** True when the tokens are RFC 3597 generic RDATA. */
+export function isGenericRdata(tokens: readonly Token[]): boolean {
+  const t = tokens[0];
+  return t !== undefined && !t.quoted && t.text === '\\#';
+}
+
+/**
+ * Parses RDATA presentation tokens of `type` into uncompressed wire bytes. Relative names are
+ * completed with `origin`. Throws RdataError carrying the index of the offending token.
+ */
+export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn): Uint8Array {
+  const desc = descriptorOf(type);
+  if (isGenericRdata(tokens)) {
+    const data = parseGeneric(tokens);
+    if (desc !== undefined) {
+      try {
+        validateRdata(type, data);
+      } catch (err) {
+        throw new RdataError(`\\# data is not valid RDATA for this type: ${message(err)}`, 2, { cause: err });
+      }
+    }
+    return data;
+  }
+  if (desc === undefined) throw new RdataError('unknown type: RDATA must use the \\# generic form', 0);
+  const c = new TokenCursor(tokens, origin);
+  const values: unknown[] = new Array<unknown>(desc.fields.length);
+  const order = desc.textOrder ?? desc.fields.map((_, i) => i);
+  let present = desc.fields.length;
+  try {
+    for (const idx of order) {
+      const f = desc.fields[idx];
+      if (f === undefined) continue;
+      if (f.optional && c.done) {
+        present = Math.min(present, idx);
+        continue;
+      }
+      values[idx] = f.parse(c);
+    }
+  } catch (err) {
+    throw new RdataError(`${message(err)}`, c.at, { cause: err });
+  }
+  if (!c.done) throw new RdataError('trailing data after RDATA', c.i);
+  const w = new WireWriter(64);
+  try {
+    for (let i = 0; i < present; i++) {
+      const f = desc.fields[i];
+      if (f === undefined) continue;
+      f.write(w, values[i]);
+    }
+  } catch (err) {
+    throw new RdataError(message(err), Math.max(0, tokens.length - 1), { cause: err });
+  }
+  if (w.off > 0xffff) throw new RdataError('RDATA longer than 65535 octets', 0);
+  return w.finish();
+}
+
+/** Parses RDATA text such as `10 mail.example.`; `origin` completes relative names. */
+export function rdataFromText(type: number, text: string, origin?: Fqdn): Uint8Array {
+  return parseRdata(type, tokenize(text), origin);
+}
+
+function readFields(desc: Descriptor, rdata: Uint8Array): { values: unknown[]; present: number } {
+  const r = new WireReader(rdata, 0, rdata.length);
+  const values: unknown[] = [];
+  let present = 0;
+  for (const f of desc.fields) {
+    if (f.optional && r.remaining === 0) break;
+    try {
+      values.push(f.read(r));
+    } catch (err) {
+      if (err instanceof WireError) throw err;
+      throw new WireError(`${f.name}: ${message(err)}`, r.off, { cause: err });
+    }
+    present++;
+  }
+  if (r.remaining !== 0) throw new WireError('trailing octets in RDATA', r.off);
+  return { values, present };
+}
+
+/** RFC 3597 generic presentation: `\# len hex`. */
+export function genericText(rdata: Uint8Array): string {
+  return rdata.length === 0 ? '\\# 0' : `\\# ${rdata.length} ${formatHex(rdata)}`;
+}
+
+/** Presentation text of RDATA (absolute names); unknown types and invalid RDATA as `\# len hex`. */
+export function rdataToText(type: number, rdata: Uint8Array): string {
+  const desc = descriptorOf(type);
+  if (desc === undefined) return genericText(rdata);
+  let parts: string[];
+  try {
+    const { values, present } = readFields(desc, rdata);
+    const order = desc.textOrder ?? desc.fields.map((_, i) => i);
+    parts = [];
+    for (const idx of order) {
+      if (idx >= present) continue;
+      const f = desc.fields[idx];
+      if (f === undefined) continue;
+      const s = f.format(values[idx]);
+      if (s !== '') parts.push(s);
+    }
+  } catch {
+    return genericText(rdata);
+  }
+  return parts.join(' ');
+}
+
+/** Checks RDATA bytes from the wire against the type's layout; throws WireError. */
+export function validateRdata(type: number, rdata: Uint8Array): void {
+  if (rdata.length > 0xffff) throw new WireError('RDATA longer than 65535 octets', 0);
+  const desc = descriptorOf(type);
+  if (desc === undefined) return;
+  readFields(desc, rdata);
+}
+
+/** Typed view of RDATA (throws WireError when the bytes do not fit the type). */
+export function decodeRdata<K extends TypedName>(type: K, rdata: Uint8Array): RdataOf<K>;
+export function decodeRdata(type: number, rdata: Uint8Array): RdataObject;
+export function decodeRdata(type: number | TypedName, rdata: Uint8Array): RdataObject {
+  const code = typeof type === 'number' ? type : DESCRIPTORS[type].type;
+  const desc = descriptorOf(code);
+  if (desc === undefined) return { data: rdata.slice() };
+  const { values, present } = readFields(desc, rdata);
+  const out: RdataObject = {};
+  for (let i = 0; i < present; i++) {
+    const f = desc.fields[i];
+    if (f !== undefined) out[f.name] = values[i];
+  }
+  return out;
+}
+
+/** Wire RDATA from a typed view; throws DnsError on a missing or ill-typed field. */
+export function encodeRdata<K extends TypedName>(type: K, obj: RdataOf<K>): Uint8Array;
+export function encodeRdata(type: number, obj: RdataObject): Uint8Array;
+export function encodeRdata(type: number | TypedName, obj: object): Uint8Array {
+  const code = typeof type === 'number' ? type : DESCRIPTORS[type].type;
+  const rec = obj as RdataObject;
+  const desc = descriptorOf(code);
+  if (desc === undefined) {
+    const data = rec['data'];
+    if (!(data instanceof Uint8Array)) throw new DnsError(`TYPE${code}: expected { data: Uint8Array }`);
+    return data.slice();
+  }
+  const w = new WireWriter(64);
+  let absent = false;
+  for (const f of desc.fields) {
+    const v = rec[f.name];
+    if (v === undefined && f.optional) {
+      absent = true;
+      continue;
+    }
+    if (absent) throw new DnsError(`field ${f.name} present after an absent optional field`);
+    if (!f.accepts(v)) throw new DnsError(`field ${f.name}: bad or missing value`);
+    try {
+      f.write(w, v);
+    } catch (err) {
+      throw new DnsError(`field ${f.name}: ${message(err)}`, { cause: err });
+    }
+  }
+  return w.finish();
+}

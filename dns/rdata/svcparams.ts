@@ -1,0 +1,132 @@
+// SVCB/HTTPS SvcParams (RFC 9460 §7): the key table for the generic key=value list codec.
+import { formatBase64, formatIpv4, formatIpv6, parseBase64, parseIpv4, parseIpv6, parseUint, quoteBytes, unescapeBytes } from './text.ts';
+import { keyCode, keyName, keyTable, rawValue, splitCommaList, type KeyDef, type KeyTable } from './keyvalue.ts';
+
+const need = (text: string | undefined, key: string): string => {
+  if (text === undefined || text === '') throw new Error(`${key} needs a value`);
+  return text;
+};
+
+function addrList(size: number, parse: (s: string) => Uint8Array, format: (b: Uint8Array) => string, key: string, k: number): KeyDef {
+  return {
+    key: k,
+    name: key,
+    parse: (t) => {
+      const parts = need(t, key).split(',');
+      const out = new Uint8Array(parts.length * size);
+      parts.forEach((p, i) => out.set(parse(p), i * size));
+      return out;
+    },
+    format: (v) => {
+      if (v.length === 0 || v.length % size !== 0) throw new Error(`${key}: bad length ${v.length}`);
+      const parts: string[] = [];
+      for (let i = 0; i < v.length; i += size) parts.push(format(v.subarray(i, i + size)));
+      return parts.join(',');
+    },
+  };
+}
+
+const mandatory: KeyDef = {
+  key: 0,
+  name: 'mandatory',
+  parse: (t) => {
+    const keys = need(t, 'mandatory').split(',').map((k) => keyCode(SVC_PARAMS, k));
+    keys.sort((a, b) => a - b);
+    const out = new Uint8Array(keys.length * 2);
+    keys.forEach((k, i) => {
+      if (k === 0) throw new Error('mandatory may not list itself');
+      if (i > 0 && keys[i - 1] === k) throw new Error('mandatory lists a key twice');
+      out[2 * i] = k >> 8;
+      out[2 * i + 1] = k & 0xff;
+    });
+    return out;
+  },
+  format: (v) => {
+    if (v.length === 0 || v.length % 2 !== 0) throw new Error('mandatory: bad length');
+    const names: string[] = [];
+    for (let i = 0; i < v.length; i += 2) names.push(keyName(SVC_PARAMS, ((v[i] as number) << 8) | (v[i + 1] as number)));
+    return names.join(',');
+  },
+};
+
+const alpn: KeyDef = {
+  key: 1,
+  name: 'alpn',
+  parse: (t) => {
+    const ids = splitCommaList(need(t, 'alpn')).map((s) => unescapeBytes(s));
+    const len = ids.reduce((n, b) => n + 1 + b.length, 0);
+    const out = new Uint8Array(len);
+    let o = 0;
+    for (const id of ids) {
+      if (id.length === 0 || id.length > 255) throw new Error('alpn: bad protocol id length');
+      out[o++] = id.length;
+      out.set(id, o);
+      o += id.length;
+    }
+    return out;
+  },
+  format: (v) => {
+    const parts: string[] = [];
+    let o = 0;
+    if (v.length === 0) throw new Error('alpn: empty');
+    while (o < v.length) {
+      const l = v[o] as number;
+      if (l === 0 || o + 1 + l > v.length) throw new Error('alpn: bad length');
+      const q = quoteBytes(v.subarray(o + 1, o + 1 + l)).slice(1, -1);
+      parts.push(q.replace(/,/g, '\\,'));
+      o += 1 + l;
+    }
+    return `"${parts.join(',')}"`;
+  },
+};
+
+const flag = (key: number, name: string): KeyDef => ({
+  key,
+  name,
+  parse: (t) => {
+    if (t !== undefined && t !== '') throw new Error(`${name} takes no value`);
+    return new Uint8Array(0);
+  },
+  format: (v) => {
+    if (v.length !== 0) throw new Error(`${name} has a value`);
+    return undefined;
+  },
+});
+
+const port: KeyDef = {
+  key: 3,
+  name: 'port',
+  parse: (t) => {
+    const p = parseUint(need(t, 'port'), 0xffff, 'port');
+    return Uint8Array.of(p >> 8, p & 0xff);
+  },
+  format: (v) => {
+    if (v.length !== 2) throw new Error('port: bad length');
+    return String(((v[0] as number) << 8) | (v[1] as number));
+  },
+};
+
+const ech: KeyDef = {
+  key: 5,
+  name: 'ech',
+  parse: (t) => parseBase64(need(t, 'ech')),
+  format: (v) => formatBase64(v),
+};
+
+const dohpath: KeyDef = {
+  key: 7,
+  name: 'dohpath',
+  parse: (t) => rawValue(need(t, 'dohpath')),
+  format: (v) => quoteBytes(v),
+};
+
+export const SVC_PARAMS: KeyTable = keyTable('SvcParam', [
+  mandatory,
+  alpn,
+  flag(2, 'no-default-alpn'),
+  port,
+  addrList(4, parseIpv4, formatIpv4, 'ipv4hint', 4),
+  ech,
+  addrList(16, parseIpv6, formatIpv6, 'ipv6hint', 6),
+  dohpath,
+]);
