@@ -8,3 +8,8 @@ export * from './keytag.ts';
 export * from './rrsig.ts';
 export * from './sign.ts';
 export * from './verify.ts';
+export * from './bitmap.ts';
+export * from './nsec.ts';
+export * from './nsec3.ts';
+export * from './pool.ts';
+export * from './signer.ts';

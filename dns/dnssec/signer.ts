@@ -1,0 +1,781 @@
+// The zone signer: signs a whole zone (NSEC or NSEC3), keeps the result indexed by owner and
+// type, and re-signs incrementally: a ZoneDiff re-signs only the RRsets it touches and repairs
+// the denial chain around the names whose existence or type set changed.
+//
+// Multi-signer model 2 (RFC 8901): the DNSKEY RRset holds this signer's keys plus foreign
+// DNSKEYs (published, never used to sign). KSKs (SEP bit) sign DNSKEY, CDS and CDNSKEY; ZSKs
+// sign everything else; with only SEP keys (CSK mode) they sign everything.
+import { isSubdomain, nameLabelBytes, nameToWire, parentName, type Fqdn } from '../name.ts';
+import type { RR } from '../rr.ts';
+import { RRType, typeToString } from '../types.ts';
+import { algorithmName } from './algorithms.ts';
+import { dsFromDnskey } from './ds.ts';
+import { SignError } from './errors.ts';
+import { decodeDnskey, isKsk, signData, type SigningKey } from './keys.ts';
+import { keyTag } from './keytag.ts';
+import { encodeNsec } from './nsec.ts';
+import { base32hex, encodeNsec3, encodeNsec3Param, nsec3Hash, type Nsec3Params } from './nsec3.ts';
+import type { SignPool } from './pool.ts';
+import { decodeRrsig } from './rrsig.ts';
+import { DEFAULT_POLICY, prepareSign, rrsigRR, signatureTimes, type SignJob, type SigningPolicy } from './sign.ts';
+
+export type Denial = { readonly kind: 'nsec' } | ({ readonly kind: 'nsec3' } & Nsec3Params);
+
+export interface SignerConfig {
+  readonly origin: Fqdn;
+  /** This signer's own keys (private halves). */
+  readonly keys: readonly SigningKey[];
+  /** Other signers' DNSKEY RDATA: published in the DNSKEY RRset, never used to sign. */
+  readonly foreignDnskeys?: readonly Uint8Array[];
+  readonly denial?: Denial;
+  readonly policy?: SigningPolicy;
+  /** Signatures expiring within this many seconds are renewed by refresh() (default validity/4). */
+  readonly refreshWithin?: number;
+  /** Canonical RDATA (RFC 4034 §6.2) of a record; default: the RDATA as given. */
+  readonly canonicalRdata?: (type: number, rdata: Uint8Array) => Uint8Array;
+}
+
+/** A ZoneDiff as dns/zone.ts produces it (only the RR lists are used here). */
+export interface RRDiff {
+  readonly removed: readonly RR[];
+  readonly added: readonly RR[];
+}
+
+export interface SignStats {
+  /** Signatures created (each is one private-key operation). */
+  signatures: number;
+  /** RRsets (including NSEC/NSEC3 records) that got new signatures. */
+  rrsets: number;
+}
+
+/** Node status: where the name stands relative to zone cuts. */
+type Status = 'auth' | 'cut' | 'occluded' | 'ent';
+
+interface RRset {
+  ttl: number;
+  klass: number;
+  rdatas: Uint8Array[];
+}
+
+interface Node {
+  readonly name: Fqdn;
+  readonly key: string;
+  readonly sets: Map<number, RRset>;
+  /** RRSIGs by type covered (NSEC included). */
+  readonly sigs: Map<number, RR[]>;
+  status: Status;
+  nsec?: RR;
+  /** Base32hex label of the NSEC3 hash when the name is in the NSEC3 chain. */
+  hash?: string;
+  wire?: Uint8Array;
+}
+
+interface Nsec3Node {
+  readonly label: string;
+  readonly owner: Fqdn;
+  readonly hash: Uint8Array;
+  readonly node: Node;
+  rr?: RR;
+  sigs: RR[];
+}
+
+interface Job extends SignJob {
+  readonly target: RR[];
+}
+
+const STRIPPED = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
+const KSK_TYPES = new Set<number>([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
+
+/** Canonical-order sort key of a name: labels right to left, each octet + 1, `\0` after each. */
+export function nameSortKey(name: Fqdn): string {
+  const labels = nameLabelBytes(name);
+  let key = '';
+  for (let i = labels.length - 1; i >= 0; i--) {
+    const l = labels[i] as Uint8Array;
+    let s = '';
+    for (const b of l) s += String.fromCharCode(b + 1);
+    key += s + '\0';
+  }
+  return key;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function u32At(b: Uint8Array, o: number): number {
+  return (((b[o] ?? 0) << 24) | ((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0)) >>> 0;
+}
+
+function lowerBound<T>(arr: readonly T[], key: string, keyOf: (t: T) => string): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyOf(arr[mid] as T) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const nodeKey = (n: Node): string => n.key;
+const n3Key = (n: Nsec3Node): string => n.label;
+
+export class SignedZone {
+  readonly origin: Fqdn;
+  readonly denial: Denial;
+  readonly policy: SigningPolicy;
+  readonly stats: SignStats = { signatures: 0, rrsets: 0 };
+  private readonly keys: readonly SigningKey[];
+  private readonly ksks: readonly SigningKey[];
+  private readonly zsks: readonly SigningKey[];
+  private readonly foreign: readonly Uint8Array[];
+  private readonly canon: (type: number, rdata: Uint8Array) => Uint8Array;
+  private readonly refreshWithin: number;
+  private readonly byName = new Map<Fqdn, Node>();
+  private sorted: Node[] = [];
+  private readonly n3ByLabel = new Map<string, Nsec3Node>();
+  private n3Sorted: Nsec3Node[] = [];
+  private readonly signerWire: Uint8Array;
+  private denialTtl = 3600;
+  private now = 0;
+
+  private constructor(cfg: SignerConfig) {
+    this.origin = cfg.origin;
+    this.denial = cfg.denial ?? { kind: 'nsec' };
+    this.policy = cfg.policy ?? DEFAULT_POLICY;
+    this.refreshWithin = cfg.refreshWithin ?? Math.floor(this.policy.validity / 4);
+    this.canon = cfg.canonicalRdata ?? ((_t, r) => r);
+    this.signerWire = nameToWire(cfg.origin);
+    this.foreign = cfg.foreignDnskeys ?? [];
+    if (cfg.keys.length === 0) throw new SignError(`no signing keys for zone ${cfg.origin}`);
+    const alg = (cfg.keys[0] as SigningKey).algorithm;
+    for (const k of cfg.keys) {
+      if (k.zone !== cfg.origin) {
+        throw new SignError(`key ${k.keyTag} is for zone ${k.zone}, not ${cfg.origin}`);
+      }
+      if (k.algorithm !== alg) {
+        throw new SignError(
+          `key ${k.keyTag} uses algorithm ${algorithmName(k.algorithm)}, key ${cfg.keys[0]?.keyTag} uses ${algorithmName(alg)}: one algorithm per signer`,
+        );
+      }
+    }
+    for (const dk of this.foreign) this.checkForeign(dk, alg);
+    this.keys = cfg.keys;
+    const ksks = cfg.keys.filter((k) => isKsk(k.flags));
+    const zsks = cfg.keys.filter((k) => !isKsk(k.flags));
+    this.ksks = ksks.length > 0 ? ksks : zsks;
+    this.zsks = zsks.length > 0 ? zsks : ksks;
+  }
+
+  private checkForeign(dk: Uint8Array, alg: number): void {
+    const f = decodeDnskey(dk);
+    if (f.algorithm !== alg) {
+      throw new SignError(
+        `foreign DNSKEY ${keyTag(dk)} uses algorithm ${algorithmName(f.algorithm)} but this signer uses ${algorithmName(alg)}: ` +
+          'every algorithm in the DNSKEY RRset must sign every RRset (RFC 4035 §2.2), so model 2 needs one algorithm',
+      );
+    }
+  }
+
+  /** Signs a zone in this thread. `now` is seconds since the epoch. */
+  static sign(records: readonly RR[], cfg: SignerConfig, now: number = Math.floor(Date.now() / 1000)): SignedZone {
+    const z = new SignedZone(cfg);
+    const jobs = z.build(records, now);
+    z.runJobs(jobs);
+    return z;
+  }
+
+  /** Signs a zone with the signatures computed by a worker pool (see pool.ts). */
+  static async signParallel(
+    records: readonly RR[],
+    cfg: SignerConfig,
+    pool: SignPool,
+    now: number = Math.floor(Date.now() / 1000),
+  ): Promise<SignedZone> {
+    const z = new SignedZone(cfg);
+    const jobs = z.build(records, now);
+    const sigs = await pool.sign(jobs);
+    jobs.forEach((j, i) => j.target.push(rrsigRR(j, sigs[i] as Uint8Array)));
+    z.stats.signatures += jobs.length;
+    return z;
+  }
+
+  /** This signer's own keys. */
+  get signingKeys(): readonly SigningKey[] {
+    return this.keys;
+  }
+
+  // ---- building ------------------------------------------------------------------------
+
+  private build(records: readonly RR[], now: number): Job[] {
+    this.now = now;
+    let soa: RR | undefined;
+    for (const rr of records) {
+      if (!isSubdomain(rr.name, this.origin)) {
+        throw new SignError(`record outside the zone ${this.origin}: ${rr.name} ${typeToString(rr.type)}`);
+      }
+      if (STRIPPED.has(rr.type)) continue;
+      if (rr.type === RRType.SOA) {
+        if (rr.name !== this.origin) {
+          throw new SignError(`SOA record at ${rr.name} is not at the zone apex ${this.origin}`);
+        }
+        soa = rr;
+      }
+      if (rr.type === RRType.DNSKEY && rr.name === this.origin) {
+        this.checkForeign(rr.rdata, (this.keys[0] as SigningKey).algorithm);
+      }
+      this.addRR(rr);
+    }
+    if (soa === undefined) throw new SignError(`zone ${this.origin} has no SOA record at its apex`);
+    this.setDenialTtl(soa);
+    this.installApexRecords(soa);
+    this.sorted = [...this.byName.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const n of this.sorted) n.status = this.computeStatus(n);
+    const jobs: Job[] = [];
+    for (const n of this.sorted) {
+      for (const type of n.sets.keys()) {
+        if (this.isSigned(n, type)) this.prepareSet(n, type, jobs);
+      }
+    }
+    if (this.denial.kind === 'nsec') this.buildNsecChain(jobs);
+    else this.buildNsec3Chain(jobs);
+    return jobs;
+  }
+
+  private setDenialTtl(soa: RR): void {
+    // RFC 9077: the lesser of the SOA TTL and the SOA MINIMUM field.
+    const minimum = u32At(soa.rdata, soa.rdata.length - 4);
+    this.denialTtl = Math.min(soa.ttl, minimum);
+  }
+
+  private installApexRecords(soa: RR): void {
+    const apex = this.byName.get(this.origin) as Node;
+    const existing = apex.sets.get(RRType.DNSKEY);
+    const set: RRset = existing ?? { ttl: soa.ttl, klass: soa.class, rdatas: [] };
+    for (const dk of [...this.keys.map((k) => k.dnskey), ...this.foreign]) {
+      if (!set.rdatas.some((r) => bytesEqual(r, dk))) set.rdatas.push(dk);
+    }
+    apex.sets.set(RRType.DNSKEY, set);
+    if (this.denial.kind === 'nsec3') {
+      apex.sets.set(RRType.NSEC3PARAM, { ttl: this.denialTtl, klass: soa.class, rdatas: [encodeNsec3Param(this.denial)] });
+    }
+  }
+
+  private ensureNode(name: Fqdn, created?: Node[]): Node {
+    let n = this.byName.get(name);
+    if (n !== undefined) return n;
+    n = { name, key: nameSortKey(name), sets: new Map(), sigs: new Map(), status: 'ent' };
+    this.byName.set(name, n);
+    created?.push(n);
+    // Empty non-terminals between the name and the apex.
+    let p = name === this.origin ? undefined : parentName(name);
+    while (p !== undefined && !this.byName.has(p)) {
+      const ent: Node = { name: p, key: nameSortKey(p), sets: new Map(), sigs: new Map(), status: 'ent' };
+      this.byName.set(p, ent);
+      created?.push(ent);
+      if (p === this.origin) break;
+      p = parentName(p);
+    }
+    return n;
+  }
+
+  private addRR(rr: RR): boolean {
+    const n = this.ensureNode(rr.name);
+    const rdata = this.canon(rr.type, rr.rdata);
+    let set = n.sets.get(rr.type);
+    if (set === undefined) {
+      set = { ttl: rr.ttl, klass: rr.class, rdatas: [] };
+      n.sets.set(rr.type, set);
+    }
+    set.ttl = rr.ttl;
+    if (set.rdatas.some((r) => bytesEqual(r, rdata))) return false;
+    set.rdatas.push(rdata);
+    return true;
+  }
+
+  private computeStatus(n: Node): Status {
+    if (n.name !== this.origin) {
+      const parent = this.byName.get(parentName(n.name) as Fqdn);
+      if (parent !== undefined) {
+        if (parent.status === 'occluded' || parent.status === 'cut') return 'occluded';
+        if (parent.sets.has(RRType.DNAME)) return 'occluded';
+      }
+      if (n.sets.has(RRType.NS)) return 'cut';
+    }
+    return n.sets.size === 0 ? 'ent' : 'auth';
+  }
+
+  private isSigned(n: Node, type: number): boolean {
+    if (n.status === 'auth') return true;
+    return n.status === 'cut' && type === RRType.DS;
+  }
+
+  private wireOf(n: Node): Uint8Array {
+    n.wire ??= nameToWire(n.name);
+    return n.wire;
+  }
+
+  private keysFor(type: number, name: Fqdn): readonly SigningKey[] {
+    return KSK_TYPES.has(type) && name === this.origin ? this.ksks : this.zsks;
+  }
+
+  private prepareSet(n: Node, type: number, jobs: Job[]): void {
+    const set = n.sets.get(type) as RRset;
+    const target: RR[] = [];
+    n.sigs.set(type, target);
+    const times = signatureTimes(this.policy, this.now, n.name, type);
+    for (const key of this.keysFor(type, n.name)) {
+      const job = prepareSign(n.name, type, set.klass, set.ttl, set.rdatas, key, times, this.wireOf(n), this.signerWire);
+      jobs.push({ ...job, target });
+    }
+    this.stats.rrsets++;
+  }
+
+  private prepareRecord(rr: RR, wire: Uint8Array, target: RR[], jobs: Job[]): void {
+    target.length = 0;
+    const times = signatureTimes(this.policy, this.now, rr.name, rr.type);
+    for (const key of this.zsks) {
+      const job = prepareSign(rr.name, rr.type, rr.class, rr.ttl, [rr.rdata], key, times, wire, this.signerWire);
+      jobs.push({ ...job, target });
+    }
+    this.stats.rrsets++;
+  }
+
+  private runJobs(jobs: readonly Job[]): void {
+    for (const j of jobs) j.target.push(rrsigRR(j, signData(j.key.algorithm, j.key.privateKey, j.input)));
+    this.stats.signatures += jobs.length;
+  }
+
+  // ---- NSEC ----------------------------------------------------------------------------
+
+  private inChain(n: Node): boolean {
+    return n.status === 'auth' || n.status === 'cut';
+  }
+
+  private nsecTypes(n: Node): number[] {
+    if (n.status === 'cut') {
+      // The NSEC's own RRSIG lives at the cut, so RRSIG is always listed.
+      const t: number[] = [RRType.NS, RRType.RRSIG, RRType.NSEC];
+      if (n.sets.has(RRType.DS)) t.push(RRType.DS);
+      return t;
+    }
+    return [...n.sets.keys(), RRType.RRSIG, RRType.NSEC];
+  }
+
+  private nsecFor(n: Node, next: Node): RR {
+    return { name: n.name, type: RRType.NSEC, class: 1, ttl: this.denialTtl, rdata: encodeNsec(next.name, this.nsecTypes(n)) };
+  }
+
+  private buildNsecChain(jobs: Job[]): void {
+    const chain = this.sorted.filter((n) => this.inChain(n));
+    chain.forEach((n, i) => {
+      const next = chain[(i + 1) % chain.length] as Node;
+      n.nsec = this.nsecFor(n, next);
+      const target: RR[] = [];
+      n.sigs.set(RRType.NSEC, target);
+      this.prepareRecord(n.nsec, this.wireOf(n), target, jobs);
+    });
+  }
+
+  /** Re-computes the NSEC of `n`; signs it when its RDATA changed. */
+  private repairNsec(n: Node, jobs: Job[]): void {
+    if (!this.inChain(n)) {
+      if (n.nsec !== undefined) {
+        delete n.nsec;
+        n.sigs.delete(RRType.NSEC);
+      }
+      return;
+    }
+    const next = this.chainNext(n);
+    const rr = this.nsecFor(n, next);
+    if (n.nsec !== undefined && bytesEqual(n.nsec.rdata, rr.rdata) && n.nsec.ttl === rr.ttl) return;
+    n.nsec = rr;
+    const target: RR[] = [];
+    n.sigs.set(RRType.NSEC, target);
+    this.prepareRecord(rr, this.wireOf(n), target, jobs);
+  }
+
+  private chainNext(n: Node): Node {
+    const i = lowerBound(this.sorted, n.key, nodeKey);
+    for (let k = 1; k <= this.sorted.length; k++) {
+      const c = this.sorted[(i + k) % this.sorted.length] as Node;
+      if (this.inChain(c)) return c;
+    }
+    return n;
+  }
+
+  private chainPrev(key: string): Node | undefined {
+    const i = lowerBound(this.sorted, key, nodeKey);
+    for (let k = 1; k <= this.sorted.length; k++) {
+      const c = this.sorted[(i - k + this.sorted.length * 2) % this.sorted.length] as Node;
+      if (this.inChain(c) && c.key !== key) return c;
+    }
+    return undefined;
+  }
+
+  // ---- NSEC3 ---------------------------------------------------------------------------
+
+  private inNsec3Chain(n: Node): boolean {
+    if (n.status === 'auth' || n.status === 'ent') return true;
+    if (n.status !== 'cut') return false;
+    return !(this.denial.kind === 'nsec3' && this.denial.optOut && !n.sets.has(RRType.DS));
+  }
+
+  private nsec3Params(): Nsec3Params {
+    return this.denial.kind === 'nsec3' ? this.denial : { iterations: 0, salt: new Uint8Array(0), optOut: false };
+  }
+
+  private nsec3Types(n: Node): number[] {
+    if (n.status === 'ent') return [];
+    if (n.status === 'cut') return n.sets.has(RRType.DS) ? [RRType.NS, RRType.DS, RRType.RRSIG] : [RRType.NS];
+    return [...n.sets.keys(), RRType.RRSIG];
+  }
+
+  private makeNsec3Node(n: Node): Nsec3Node {
+    const p = this.nsec3Params();
+    const hash = nsec3Hash(n.name, p.iterations, p.salt);
+    const label = base32hex(hash);
+    const owner = `${label}.${this.origin === '.' ? '' : this.origin}` as Fqdn;
+    n.hash = label;
+    return { label, owner, hash, node: n, sigs: [] };
+  }
+
+  private nsec3Record(x: Nsec3Node, next: Nsec3Node): RR {
+    const p = this.nsec3Params();
+    const rdata = encodeNsec3({
+      hashAlgorithm: 1,
+      flags: p.optOut ? 1 : 0,
+      iterations: p.iterations,
+      salt: p.salt,
+      nextHashed: next.hash,
+      types: this.nsec3Types(x.node),
+    });
+    return { name: x.owner, type: RRType.NSEC3, class: 1, ttl: this.denialTtl, rdata };
+  }
+
+  private buildNsec3Chain(jobs: Job[]): void {
+    for (const n of this.sorted) {
+      if (!this.inNsec3Chain(n)) continue;
+      const x = this.makeNsec3Node(n);
+      this.n3ByLabel.set(x.label, x);
+    }
+    this.n3Sorted = [...this.n3ByLabel.values()].sort((a, b) => (a.label < b.label ? -1 : 1));
+    this.n3Sorted.forEach((x, i) => {
+      x.rr = this.nsec3Record(x, this.n3Sorted[(i + 1) % this.n3Sorted.length] as Nsec3Node);
+      this.prepareRecord(x.rr, nameToWire(x.owner), x.sigs, jobs);
+    });
+  }
+
+  private repairNsec3(x: Nsec3Node, jobs: Job[]): void {
+    const i = lowerBound(this.n3Sorted, x.label, n3Key);
+    const next = this.n3Sorted[(i + 1) % this.n3Sorted.length] as Nsec3Node;
+    const rr = this.nsec3Record(x, next);
+    if (x.rr !== undefined && bytesEqual(x.rr.rdata, rr.rdata)) return;
+    x.rr = rr;
+    this.prepareRecord(rr, nameToWire(x.owner), x.sigs, jobs);
+  }
+
+  // ---- incremental ---------------------------------------------------------------------
+
+  /**
+   * Applies a diff of unsigned records and re-signs what it touches: the changed RRsets, the
+   * NSEC/NSEC3 records of names whose existence or type set changed and of their chain
+   * predecessors. Returns the work done.
+   */
+  apply(diff: RRDiff, now: number = Math.floor(Date.now() / 1000)): SignStats {
+    this.now = now;
+    const before = { ...this.stats };
+    const touched = new Map<Fqdn, Set<number>>();
+    const mark = (name: Fqdn, type: number): void => {
+      let s = touched.get(name);
+      if (s === undefined) touched.set(name, (s = new Set()));
+      s.add(type);
+    };
+    const typesBefore = new Map<Fqdn, string>();
+    const snapshot = (name: Fqdn): void => {
+      if (typesBefore.has(name)) return;
+      const n = this.byName.get(name);
+      typesBefore.set(name, n === undefined ? '-' : `${n.status}:${[...n.sets.keys()].sort((a, b) => a - b).join(',')}`);
+    };
+    for (const rr of [...diff.removed, ...diff.added]) {
+      if (!isSubdomain(rr.name, this.origin)) {
+        throw new SignError(`record outside the zone ${this.origin}: ${rr.name} ${typeToString(rr.type)}`);
+      }
+    }
+    const newNodes: Node[] = [];
+    for (const rr of diff.removed) {
+      if (STRIPPED.has(rr.type)) continue;
+      const n = this.byName.get(rr.name);
+      const set = n?.sets.get(rr.type);
+      if (n === undefined || set === undefined) continue;
+      if (rr.type === RRType.DNSKEY && rr.name === this.origin && this.keys.some((k) => bytesEqual(k.dnskey, rr.rdata))) {
+        continue; // our own keys stay published while we sign with them
+      }
+      snapshot(n.name);
+      const rdata = this.canon(rr.type, rr.rdata);
+      const i = set.rdatas.findIndex((r) => bytesEqual(r, rdata));
+      if (i < 0) continue;
+      set.rdatas.splice(i, 1);
+      if (set.rdatas.length === 0) n.sets.delete(rr.type);
+      mark(n.name, rr.type);
+    }
+    for (const rr of diff.added) {
+      if (STRIPPED.has(rr.type)) continue;
+      if (rr.type === RRType.DNSKEY && rr.name === this.origin) {
+        this.checkForeign(rr.rdata, (this.keys[0] as SigningKey).algorithm);
+      }
+      snapshot(rr.name);
+      let p: Fqdn | undefined = rr.name;
+      while (p !== undefined && !this.byName.has(p)) {
+        snapshot(p);
+        p = p === this.origin ? undefined : parentName(p);
+      }
+      const n = this.ensureNode(rr.name, newNodes);
+      const set = n.sets.get(rr.type);
+      const ttlChanged = set !== undefined && set.ttl !== rr.ttl;
+      if (this.addRR(rr) || ttlChanged) mark(n.name, rr.type);
+      if (rr.type === RRType.SOA) this.setDenialTtl(rr);
+    }
+    if (touched.size === 0) return { signatures: 0, rrsets: 0 };
+    for (const n of newNodes) {
+      const i = lowerBound(this.sorted, n.key, nodeKey);
+      if (this.sorted[i] !== n) this.sorted.splice(i, 0, n);
+    }
+    // Remove names that have neither data nor descendants (walking up through ENTs).
+    const removedNodes: Node[] = [];
+    for (const name of touched.keys()) {
+      let n = this.byName.get(name);
+      while (n !== undefined && n.sets.size === 0 && n.name !== this.origin && !this.hasDescendant(n)) {
+        const i = lowerBound(this.sorted, n.key, nodeKey);
+        this.sorted.splice(i, 1);
+        this.byName.delete(n.name);
+        removedNodes.push(n);
+        const p = parentName(n.name) as Fqdn;
+        snapshot(p);
+        n = this.byName.get(p);
+      }
+    }
+    // Status: a changed NS or DNAME can move the whole subtree below it.
+    const jobs: Job[] = [];
+    const statusChanged: Node[] = [];
+    const restatus = (n: Node): void => {
+      const s = this.computeStatus(n);
+      if (s !== n.status) {
+        n.status = s;
+        statusChanged.push(n);
+      }
+    };
+    const sortedTouched = [...touched.keys()]
+      .map((name) => this.byName.get(name))
+      .filter((n): n is Node => n !== undefined)
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+    for (const n of [...sortedTouched, ...newNodes].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+      restatus(n);
+      const types = touched.get(n.name);
+      if (types !== undefined && (types.has(RRType.NS) || types.has(RRType.DNAME))) {
+        for (let i = lowerBound(this.sorted, n.key, nodeKey) + 1; i < this.sorted.length; i++) {
+          const d = this.sorted[i] as Node;
+          if (!isSubdomain(d.name, n.name)) break;
+          restatus(d);
+        }
+      }
+    }
+    // Signatures.
+    for (const n of statusChanged) {
+      n.sigs.forEach((_v, type) => {
+        if (type !== RRType.NSEC) n.sigs.delete(type);
+      });
+      for (const type of n.sets.keys()) if (this.isSigned(n, type)) this.prepareSet(n, type, jobs);
+    }
+    for (const [name, types] of touched) {
+      const n = this.byName.get(name);
+      if (n === undefined || statusChanged.includes(n)) continue;
+      for (const type of types) {
+        if (n.sets.has(type) && this.isSigned(n, type)) this.prepareSet(n, type, jobs);
+        else n.sigs.delete(type);
+      }
+    }
+    // Denial chain around names whose existence, status or type set changed.
+    const changed: { key: string; node: Node | undefined; hash: string | undefined }[] = [];
+    for (const [name, was] of typesBefore) {
+      const n = this.byName.get(name);
+      const now2 = n === undefined ? '-' : `${n.status}:${[...n.sets.keys()].sort((a, b) => a - b).join(',')}`;
+      if (now2 !== was) changed.push({ key: n?.key ?? nameSortKey(name), node: n, hash: n?.hash });
+    }
+    for (const n of removedNodes) changed.push({ key: n.key, node: undefined, hash: n.hash });
+    for (const n of statusChanged) changed.push({ key: n.key, node: n, hash: n.hash });
+    if (this.denial.kind === 'nsec') this.repairNsecChain(changed, jobs);
+    else this.repairNsec3Chain(changed, removedNodes, jobs);
+    this.runJobs(jobs);
+    return { signatures: this.stats.signatures - before.signatures, rrsets: this.stats.rrsets - before.rrsets };
+  }
+
+  private hasDescendant(n: Node): boolean {
+    const i = lowerBound(this.sorted, n.key, nodeKey);
+    const next = this.sorted[this.sorted[i] === n ? i + 1 : i];
+    return next !== undefined && next.name !== n.name && isSubdomain(next.name, n.name);
+  }
+
+  private repairNsecChain(changed: readonly { key: string; node: Node | undefined }[], jobs: Job[]): void {
+    const redo = new Set<Node>();
+    for (const c of changed) {
+      if (c.node !== undefined && this.byName.get(c.node.name) === c.node) redo.add(c.node);
+      const prev = this.chainPrev(c.key);
+      if (prev !== undefined) redo.add(prev);
+    }
+    for (const n of redo) this.repairNsec(n, jobs);
+  }
+
+  private repairNsec3Chain(
+    changed: readonly { key: string; node: Node | undefined }[],
+    removedNodes: readonly Node[],
+    jobs: Job[],
+  ): void {
+    const redo = new Set<Nsec3Node>();
+    const prevOf = (label: string): Nsec3Node | undefined => {
+      if (this.n3Sorted.length === 0) return undefined;
+      const i = lowerBound(this.n3Sorted, label, n3Key);
+      return this.n3Sorted[(i - 1 + this.n3Sorted.length) % this.n3Sorted.length];
+    };
+    const drop = (label: string): void => {
+      const x = this.n3ByLabel.get(label);
+      if (x === undefined) return;
+      this.n3ByLabel.delete(label);
+      const i = lowerBound(this.n3Sorted, label, n3Key);
+      this.n3Sorted.splice(i, 1);
+      redo.delete(x);
+      const p = prevOf(label);
+      if (p !== undefined) redo.add(p);
+    };
+    for (const n of removedNodes) if (n.hash !== undefined) drop(n.hash);
+    for (const c of changed) {
+      const n = c.node;
+      if (n === undefined || this.byName.get(n.name) !== n) continue;
+      const want = this.inNsec3Chain(n);
+      if (!want) {
+        if (n.hash !== undefined) drop(n.hash);
+        delete n.hash;
+        continue;
+      }
+      let x = n.hash !== undefined ? this.n3ByLabel.get(n.hash) : undefined;
+      if (x === undefined) {
+        x = this.makeNsec3Node(n);
+        this.n3ByLabel.set(x.label, x);
+        const i = lowerBound(this.n3Sorted, x.label, n3Key);
+        this.n3Sorted.splice(i, 0, x);
+        const p = prevOf(x.label);
+        if (p !== undefined) redo.add(p);
+      }
+      redo.add(x);
+    }
+    for (const x of redo) this.repairNsec3(x, jobs);
+  }
+
+  /** Re-signs every RRset with a signature that expires within the refresh window. */
+  refresh(now: number = Math.floor(Date.now() / 1000)): SignStats {
+    this.now = now;
+    const before = { ...this.stats };
+    const jobs: Job[] = [];
+    const due = (sigs: readonly RR[]): boolean =>
+      sigs.some((s) => ((decodeRrsig(s.rdata).expiration - now) | 0) < this.refreshWithin);
+    for (const n of this.sorted) {
+      for (const [type, sigs] of n.sigs) {
+        if (!due(sigs)) continue;
+        if (type === RRType.NSEC) {
+          if (n.nsec !== undefined) this.prepareRecord(n.nsec, this.wireOf(n), sigs, jobs);
+        } else if (n.sets.has(type)) this.prepareSet(n, type, jobs);
+      }
+    }
+    for (const x of this.n3Sorted) {
+      if (x.rr !== undefined && due(x.sigs)) this.prepareRecord(x.rr, nameToWire(x.owner), x.sigs, jobs);
+    }
+    this.runJobs(jobs);
+    return { signatures: this.stats.signatures - before.signatures, rrsets: this.stats.rrsets - before.rrsets };
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  /** Every record of the signed zone: names in canonical order, then the NSEC3 records. */
+  *records(): Generator<RR> {
+    for (const n of this.sorted) {
+      const types = [...n.sets.keys()].sort((a, b) => a - b);
+      for (const type of types) {
+        const set = n.sets.get(type) as RRset;
+        for (const rdata of set.rdatas) yield { name: n.name, type, class: set.klass, ttl: set.ttl, rdata };
+        yield* n.sigs.get(type) ?? [];
+      }
+      if (n.nsec !== undefined) {
+        yield n.nsec;
+        yield* n.sigs.get(RRType.NSEC) ?? [];
+      }
+    }
+    for (const x of this.n3Sorted) {
+      if (x.rr !== undefined) yield x.rr;
+      yield* x.sigs;
+    }
+  }
+
+  /** The RRset of `type` at `name` (empty when absent). */
+  rrset(name: Fqdn, type: number): RR[] {
+    const set = this.byName.get(name)?.sets.get(type);
+    if (set === undefined) return [];
+    return set.rdatas.map((rdata) => ({ name, type, class: set.klass, ttl: set.ttl, rdata }));
+  }
+
+  /** The RRSIGs covering `type` at `name` (empty when unsigned). */
+  rrsigs(name: Fqdn, type: number): RR[] {
+    const n = this.byName.get(name);
+    if (n !== undefined) return [...(n.sigs.get(type) ?? [])];
+    const label = name.slice(0, name.indexOf('.'));
+    const x = this.n3ByLabel.get(label);
+    return x !== undefined && type === RRType.NSEC3 && x.owner === name ? [...x.sigs] : [];
+  }
+
+  /** Types with data at `name`, undefined when the name does not exist (ENTs give []). */
+  typesAt(name: Fqdn): number[] | undefined {
+    const n = this.byName.get(name);
+    return n === undefined ? undefined : [...n.sets.keys()];
+  }
+
+  /** Where `name` stands: authoritative data, a zone cut, below a cut, an ENT, or absent. */
+  statusOf(name: Fqdn): Status | undefined {
+    return this.byName.get(name)?.status;
+  }
+
+  /** The NSEC record at `name` itself, when it is in the chain. */
+  nsecAt(name: Fqdn): RR | undefined {
+    return this.byName.get(name)?.nsec;
+  }
+
+  /** The NSEC record covering a name that does not exist (its canonical predecessor). */
+  nsecCovering(name: Fqdn): RR | undefined {
+    return this.chainPrev(nameSortKey(name))?.nsec;
+  }
+
+  /** NSEC3 record matching (`match`) or covering the hash of `name`. */
+  nsec3For(name: Fqdn): { rr: RR; match: boolean } | undefined {
+    if (this.n3Sorted.length === 0) return undefined;
+    const p = this.nsec3Params();
+    const label = base32hex(nsec3Hash(name, p.iterations, p.salt));
+    const exact = this.n3ByLabel.get(label);
+    if (exact?.rr !== undefined) return { rr: exact.rr, match: true };
+    const i = lowerBound(this.n3Sorted, label, n3Key);
+    const prev = this.n3Sorted[(i - 1 + this.n3Sorted.length) % this.n3Sorted.length] as Nsec3Node;
+    return prev.rr === undefined ? undefined : { rr: prev.rr, match: false };
+  }
+
+  /** DS RDATA for every SEP key in the published DNSKEY RRset (own and foreign KSKs). */
+  dsSet(digestType = 2): Uint8Array[] {
+    const apex = this.byName.get(this.origin) as Node;
+    const dnskeys = apex.sets.get(RRType.DNSKEY)?.rdatas ?? [];
+    return dnskeys.filter((dk) => isKsk(decodeDnskey(dk).flags)).map((dk) => dsFromDnskey(this.origin, dk, digestType));
+  }
+
+  /** Number of names (including empty non-terminals and names below cuts). */
+  get size(): number {
+    return this.sorted.length;
+  }
+}
