@@ -16,7 +16,7 @@ export interface SourceAnswer {
   readonly additional: readonly RR[];
 }
 
-export interface QueryOptions {
+export interface SourceQueryOptions {
   /** The query had EDNS with DO set: a signed source adds DNSSEC records. */
   readonly dnssecOk: boolean;
 }
@@ -28,7 +28,7 @@ export interface ZoneSource {
   /** The apex SOA record. */
   soa(): RR;
   /** RFC 1034 §4.3.2 answer for a name at or below `origin`. */
-  query(qname: Fqdn, qtype: number, opts: QueryOptions): SourceAnswer;
+  query(qname: Fqdn, qtype: number, opts: SourceQueryOptions): SourceAnswer;
   /** Every record of the zone for AXFR, the SOA first (the server appends the closing SOA). */
   records(): Iterable<RR>;
   /** The changes from `serial` to the current serial, or undefined when unknown (→ AXFR). */

@@ -1,0 +1,14 @@
+// Public API of dns/net: the authoritative server, the client, transfers, NOTIFY, the secondary.
+export * from './errors.ts';
+export * from './acl.ts';
+export * from './transport.ts';
+export * from './exchange.ts';
+export * from './journal.ts';
+export * from './zone-source.ts';
+export * from './server.ts';
+export * from './xfr-out.ts';
+export * from './client.ts';
+export * from './notify.ts';
+export * from './secondary.ts';
+// primary
+// load

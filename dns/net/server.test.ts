@@ -1,0 +1,135 @@
+// In-process server + client: framing, EDNS, TSIG, AXFR/IXFR out and in, NOTIFY in and out,
+// against a tiny fixed ZoneSource (the zone lookup itself is tested in dns/).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DnsServer } from './server.ts';
+import { Journal, type JournalDiff } from './journal.ts';
+import { axfr, ixfr, query } from './client.ts';
+import { Notifier } from './notify.ts';
+import { soaWithSerial, type SourceAnswer, type ZoneSource } from './zone-source.ts';
+import { parseTsigKey } from '../tsig.ts';
+import { nameToWire, type Fqdn } from '../name.ts';
+import type { RR } from '../rr.ts';
+import { Rcode, RRType } from '../types.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { pollUntil } from '../../test/support/poll.ts';
+
+const ORIGIN = 'unit.example.' as Fqdn;
+const key = parseTsigKey('unit-key:hmac-sha256:dW5pdC10ZXN0LWtleS11bml0LXRlc3Qta2V5IQ==');
+
+function soaRR(serial: number): RR {
+  const mname = nameToWire(`ns.${ORIGIN}` as Fqdn);
+  const rname = nameToWire(`h.${ORIGIN}` as Fqdn);
+  const rdata = new Uint8Array(mname.length + rname.length + 20);
+  rdata.set(mname);
+  rdata.set(rname, mname.length);
+  const dv = new DataView(rdata.buffer);
+  [serial, 60, 30, 600, 60].forEach((v, i) => dv.setUint32(mname.length + rname.length + 4 * i, v));
+  return { name: ORIGIN, type: RRType.SOA, class: 1, ttl: 60, rdata };
+}
+
+function aRR(label: string, last: number): RR {
+  return { name: `${label}.${ORIGIN}` as Fqdn, type: RRType.A, class: 1, ttl: 60, rdata: Uint8Array.of(192, 0, 2, last) };
+}
+
+/** A fixed source: answers exact matches, NXDOMAIN otherwise. */
+class FixedSource implements ZoneSource {
+  readonly origin = ORIGIN;
+  readonly journal = new Journal();
+  constructor(
+    public serial: number,
+    public rrs: RR[],
+  ) {}
+  soa(): RR {
+    return soaRR(this.serial);
+  }
+  query(qname: Fqdn, qtype: number): SourceAnswer {
+    const all = [this.soa(), ...this.rrs];
+    const match = all.filter((r) => r.name === qname);
+    if (match.length === 0) return { rcode: Rcode.NXDOMAIN, aa: true, answer: [], authority: [this.soa()], additional: [] };
+    const answer = match.filter((r) => r.type === qtype);
+    return { rcode: 0, aa: true, answer, authority: answer.length === 0 ? [this.soa()] : [], additional: [] };
+  }
+  records(): Iterable<RR> {
+    return [this.soa(), ...this.rrs];
+  }
+  diffsSince(serial: number): readonly JournalDiff[] | undefined {
+    return this.journal.since(serial);
+  }
+}
+
+let server: DnsServer;
+let port = 0;
+const source = new FixedSource(1, Array.from({ length: 3000 }, (_, i) => aRR(`h${i}`, i & 0xff)));
+const notifies: [string, number | undefined][] = [];
+
+before(async () => {
+  port = await freePort();
+  server = new DnsServer({
+    address: '127.0.0.1',
+    port,
+    keys: [key],
+    allowNotify: ['127.0.0.0/8'],
+    onNotify: (zone, serial) => notifies.push([zone, serial]),
+  });
+  server.setZone(source);
+  await server.start();
+});
+
+after(async () => {
+  await server.stop();
+});
+
+const peer = (): { address: string; port: number } => ({ address: '127.0.0.1', port });
+
+test('queries over UDP and TCP, REFUSED outside, EDNS echoed', { timeout: 10_000 }, async () => {
+  const r = await query(peer(), `h5.${ORIGIN}` as Fqdn, RRType.A);
+  assert.equal(r.message.rcode, 0);
+  assert.equal(r.message.aa, true);
+  assert.deepEqual([...(r.message.answer[0]?.rdata ?? [])], [192, 0, 2, 5]);
+  assert.equal(r.message.edns?.udpSize, 1232);
+  const t = await query(peer(), `h5.${ORIGIN}` as Fqdn, RRType.A, { tcp: true, udpSize: 0 });
+  assert.equal(t.transport, 'tcp');
+  assert.equal(t.message.edns, undefined);
+  const nx = await query(peer(), `zz.${ORIGIN}` as Fqdn, RRType.A);
+  assert.equal(nx.message.rcode, Rcode.NXDOMAIN);
+  const ref = await query(peer(), 'other.example.' as Fqdn, RRType.A);
+  assert.equal(ref.message.rcode, Rcode.REFUSED);
+});
+
+test('AXFR needs TSIG here; signed AXFR spans many messages; IXFR from the journal', { timeout: 20_000 }, async () => {
+  await assert.rejects(axfr(peer(), ORIGIN), /rcode 9/);
+  const full = await axfr(peer(), ORIGIN, { tsig: key });
+  assert.equal(full.kind, 'axfr');
+  assert.ok(full.kind === 'axfr' && full.records.length === 3001);
+  assert.ok(full.messages > 1, `multi-message (${full.messages})`);
+  // A change 1 → 2: h0 removed, new added.
+  const removed = [source.rrs[0] as RR];
+  const added = [aRR('new', 9)];
+  source.rrs = [...source.rrs.slice(1), ...added];
+  source.journal.append({ fromSerial: 1, toSerial: 2, removed, added });
+  source.serial = 2;
+  const inc = await ixfr(peer(), ORIGIN, soaRR(1), { tsig: key });
+  assert.equal(inc.kind, 'ixfr');
+  assert.ok(inc.kind === 'ixfr');
+  assert.equal(inc.diffs.length, 1);
+  assert.deepEqual(inc.diffs[0]?.removed.map((r) => r.name), [ORIGIN, `h0.${ORIGIN}`]);
+  assert.deepEqual(inc.diffs[0]?.added.map((r) => r.name), [ORIGIN, `new.${ORIGIN}`]);
+  const upToDate = await ixfr(peer(), ORIGIN, soaRR(2), { tsig: key });
+  assert.equal(upToDate.kind, 'uptodate');
+  const fallback = await ixfr(peer(), ORIGIN, soaWithSerial(soaRR(1), 0), { tsig: key });
+  assert.equal(fallback.kind, 'axfr');
+  const wrongKey = parseTsigKey('unit-key:hmac-sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+  await assert.rejects(axfr(peer(), ORIGIN, { tsig: wrongKey }), /rcode 9/);
+});
+
+test('NOTIFY out is answered by NOTIFY in; unanswered NOTIFY gives up after bounded retries', { timeout: 20_000 }, async () => {
+  const n = new Notifier({ targets: [peer()], tsig: key, initialDelayMs: 50 });
+  const [out] = await n.notify(ORIGIN, soaRR(7));
+  assert.equal(out?.ok, true);
+  await pollUntil('notify delivered', () => notifies.some(([z, s]) => z === ORIGIN && s === 7));
+  const deadPort = await freePort();
+  const dead = new Notifier({ targets: [{ address: '127.0.0.1', port: deadPort }], maxAttempts: 3, initialDelayMs: 20, timeoutMs: 100 });
+  const [gave] = await dead.notify(ORIGIN, soaRR(8));
+  assert.deepEqual({ ok: gave?.ok, attempts: gave?.attempts }, { ok: false, attempts: 3 });
+});
