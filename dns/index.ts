@@ -7,4 +7,6 @@ export * from './presentation/index.ts';
 export * from './rdata/index.ts';
 export * from './edns.ts';
 export * from './message.ts';
+export * from './canonical.ts';
+export * from './serial.ts';
 export * from './tsig.ts';
