@@ -43,3 +43,4 @@ export {
 } from './subjects.ts';
 export { createEmbeddedBroker, EmbeddedHub, type EmbeddedBrokerOptions } from './embedded.ts';
 export { createJetStreamBroker, type JetStreamBrokerOptions } from './jetstream.ts';
+export { createShardCoordinator, type ShardCoordinatorOptions } from './shards.ts';
