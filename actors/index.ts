@@ -14,7 +14,7 @@ export {
 } from './errors.ts';
 export { Residents } from './evict.ts';
 export type { EvictionPolicy } from './evict.ts';
-export { createHostInspector, DEFAULT_INSPECT_URL } from './inspect.ts';
+export { createHostInspector, DEFAULT_INSPECT_URL, parseInspectFlag } from './inspect.ts';
 export type { HostInspector } from './inspect.ts';
 export { canonicalZone, machineKey, parseMachineKey, zoneKeyPrefix } from './keys.ts';
 export { componentLogger, logLevelFromEnv, rootLogger } from './logger.ts';

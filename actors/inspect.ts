@@ -18,8 +18,11 @@ export interface HostInspector {
   readonly observer: Observer<InspectionEvent>;
   /** True while a WebSocket to the inspector is open. */
   readonly connected: boolean;
-  /** Closes the socket and stops reconnecting. */
-  stop(): void;
+  /**
+   * Stops reconnecting and closes the socket, after the events already queued were sent (the
+   * package converts events on a later macrotask). Never blocks process exit.
+   */
+  stop(): Promise<void>;
 }
 
 /** A TCP connection that does not keep the process alive. */
@@ -54,8 +57,13 @@ class UnrefWebSocketAdapter {
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     this.#retry = undefined;
     this.#open = false;
-    this.#ws?.terminate();
+    const ws = this.#ws;
     this.#ws = undefined;
+    if (ws === undefined) return;
+    if (ws.readyState === WebSocket.OPEN) {
+      ws.close(1000);
+      setTimeout(() => ws.terminate(), 1000).unref();
+    } else ws.terminate();
   }
 
   send(event: StatelyInspectionEvent): void {
@@ -93,6 +101,22 @@ export function createHostInspector(url: string = DEFAULT_INSPECT_URL, retryMs =
     get connected() {
       return adapter.open;
     },
-    stop: () => inspector.stop(),
+    stop: async () => {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      inspector.stop();
+    },
   };
+}
+
+/**
+ * The inspector URL given by `--inspect` (DEFAULT_INSPECT_URL) or `--inspect=URL` in `argv`, or
+ * undefined when the flag is absent (inspection off).
+ */
+export function parseInspectFlag(argv: readonly string[]): string | undefined {
+  let url: string | undefined;
+  for (const a of argv) {
+    if (a === '--inspect') url = DEFAULT_INSPECT_URL;
+    else if (a.startsWith('--inspect=')) url = a.slice('--inspect='.length) || DEFAULT_INSPECT_URL;
+  }
+  return url;
 }

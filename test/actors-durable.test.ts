@@ -1,0 +1,167 @@
+// Actor host against a real nats-server: ack-after-persist under SIGKILL, deadline re-armed after
+// a kill and restore, eviction and restore on demand, `mpdns ctl machines` after the process died.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createJetStreamBroker } from '../broker/jetstream.ts';
+import type { Broker, KvBucket } from '../broker/types.ts';
+import { ActorHost, listZoneMachines, type MachineView } from '../actors/host.ts';
+import { encodeWork } from '../actors/work.ts';
+import { Subjects } from '../broker/subjects.ts';
+import { sequencedCounter } from '../machines/sequenced-counter.ts';
+import { startDaemon, type Daemon } from './support/daemon.ts';
+import { startNatsServer, type NatsServer } from './support/nats.ts';
+import { pollUntil } from './support/poll.ts';
+
+const execFileP = promisify(execFile);
+const SHARDS = 4;
+const children: Daemon[] = [];
+
+function spawnHost(url: string, ns: string, ...flags: string[]): Daemon {
+  const d = startDaemon('actors-child', process.execPath, ['--import', 'tsx', 'test/actors-child.ts', '--nats', url, '--namespace', ns, '--shards', String(SHARDS), ...flags], {
+    env: { ...process.env, MPDNS_LOG_LEVEL: 'warn' },
+  });
+  children.push(d);
+  return d;
+}
+
+async function ready(d: Daemon): Promise<void> {
+  await pollUntil(`${d.name} ready`, () => {
+    if (d.proc.exitCode !== null) throw new Error(`child exited: ${d.output()}`);
+    return d.output().includes('"ready"');
+  }, { timeoutMs: 45_000 }).catch((err: unknown) => {
+    throw new Error(`${d.name} not ready: ${d.output()}`, { cause: err });
+  });
+}
+
+async function exited(d: Daemon): Promise<NodeJS.Signals | number | null> {
+  return pollUntil(`${d.name} exit`, () => (d.proc.exitCode !== null || d.proc.signalCode !== null ? (d.proc.signalCode ?? d.proc.exitCode) : undefined), { timeoutMs: 20_000 });
+}
+
+type Ctx = { count: number; lastSeq: number; repeats: number; outOfOrder: number; deadlines: Record<string, number>; armedAt?: number; firedAt?: number };
+const ctx = (m: MachineView | undefined): Ctx | undefined => m?.context as Ctx | undefined;
+
+async function machine(kv: KvBucket, zone: string, id: string): Promise<MachineView | undefined> {
+  return (await listZoneMachines(kv, zone)).find((m) => m.machineId === id);
+}
+
+describe('actor host on nats-server', { timeout: 120_000 }, () => {
+  let nats: NatsServer;
+  let broker: Broker;
+
+  before(async () => {
+    nats = await startNatsServer();
+    broker = await createJetStreamBroker({ servers: nats.url, namespace: 'dur' });
+  });
+  after(async () => {
+    for (const c of children) await c.kill();
+    await broker?.close();
+    await nats?.stop();
+  });
+
+  async function publishIncs(ns: string, zone: string, from: number, to: number): Promise<void> {
+    const b = ns === 'dur' ? broker : await createJetStreamBroker({ servers: nats.url, namespace: ns });
+    const subjects = new Subjects(ns);
+    for (let seq = from; seq <= to; seq++) {
+      const data = encodeWork({ zone, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq } });
+      await b.publish(subjects.work('actors', zone, SHARDS), data, { msgId: `${zone}-${seq}` });
+    }
+    if (b !== broker) await b.close();
+  }
+
+  for (const crash of ['after-persist', 'after-ack'] as const) {
+    test(`SIGKILL ${crash}: no acked work and no persisted state lost`, { timeout: 60_000 }, async () => {
+      const ns = `ack-${crash.replace('after-', '')}`;
+      const zone = `${crash}.example.`;
+      const b = await createJetStreamBroker({ servers: nats.url, namespace: ns });
+      try {
+        const kv = await b.kv('machines');
+        await publishIncs(ns, zone, 1, 40);
+        const a = spawnHost(nats.url, ns, `--crash-${crash}`, '15', '--replica', 'a');
+        assert.equal(await exited(a), 'SIGKILL', a.output());
+        // What was persisted before the kill is there: exactly 15 increments.
+        const died = ctx(await machine(kv, zone, 'ctr'));
+        assert.equal(died?.count, 15, 'persisted state at the kill');
+        // A new host finishes the queue; the redelivered 15th (if unacked) is a repeat, not a double count.
+        const bHost = spawnHost(nats.url, ns, '--replica', 'b', '--ack-wait-ms', '1000');
+        await ready(bHost);
+        const done = await pollUntil('all 40 applied', async () => {
+          const c = ctx(await machine(kv, zone, 'ctr'));
+          return c?.lastSeq === 40 ? c : undefined;
+        }, { timeoutMs: 30_000 });
+        assert.equal(done.count, 40);
+        if (crash === 'after-persist') assert.ok(done.repeats >= 1, 'the persisted-but-unacked event came back');
+        else assert.equal(done.repeats, 0, 'an acked event is not redelivered');
+        await bHost.stop();
+      } finally {
+        await b.close();
+      }
+    });
+  }
+
+  test('a deadline persisted before a SIGKILL fires at its time in the next host', { timeout: 60_000 }, async () => {
+    const ns = 'deadline';
+    const zone = 'timer.example.';
+    const b = await createJetStreamBroker({ servers: nats.url, namespace: ns });
+    try {
+      const kv = await b.kv('machines');
+      const a = spawnHost(nats.url, ns, '--replica', 'a');
+      await ready(a);
+      const subjects = new Subjects(ns);
+      await b.publish(subjects.work('actors', zone, SHARDS), encodeWork({ zone, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'arm', ms: 5000 } }));
+      const armed = await pollUntil('armed', async () => {
+        const m = await machine(kv, zone, 'ctr');
+        return m?.value === 'waiting' ? m : undefined;
+      });
+      const deadline = armed.deadlines['expire'];
+      assert.ok(deadline !== undefined);
+      await a.kill('SIGKILL');
+      // Restart well after arming: a host that re-armed "from scratch" would fire >= 2 s late.
+      await pollUntil('2 s after arming', () => Date.now() >= (ctx(armed)?.armedAt ?? 0) + 2000);
+      const next = spawnHost(nats.url, ns, '--replica', 'c');
+      await ready(next);
+      const fired = await pollUntil('expired', async () => {
+        const m = await machine(kv, zone, 'ctr');
+        return m?.value === 'expired' ? m : undefined;
+      }, { timeoutMs: 20_000 });
+      const firedAt = ctx(fired)?.firedAt ?? 0;
+      assert.ok(firedAt >= deadline, `fired ${deadline - firedAt} ms early`);
+      assert.ok(firedAt - deadline < 1500, `fired ${firedAt - deadline} ms after the deadline`);
+      assert.deepEqual(fired.deadlines, {});
+      assert.equal(fired.writer, 'c');
+
+      // `mpdns ctl machines` reads KV after the process died.
+      await next.kill('SIGKILL');
+      const { stdout } = await execFileP(process.execPath, ['bin/mpdns', 'ctl', 'machines', 'Timer.Example', '--json', '--nats', nats.url, '--prefix', ns], { timeout: 20_000 });
+      const listed = JSON.parse(stdout) as { machines: { machineId: string; kind: string; value: unknown; context: Ctx; deadlines: object }[] };
+      assert.equal(listed.machines.length, 1);
+      assert.equal(listed.machines[0]?.machineId, 'ctr');
+      assert.equal(listed.machines[0]?.kind, 'sequenced-counter');
+      assert.equal(listed.machines[0]?.value, 'expired');
+      assert.equal(listed.machines[0]?.context.firedAt, firedAt);
+      const table = await execFileP(process.execPath, ['bin/mpdns', 'ctl', 'machines', 'timer.example.', '--nats', nats.url, '--prefix', ns], { timeout: 20_000 });
+      assert.match(table.stdout, /ctr\s+sequenced-counter\s+expired/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('idle actors are evicted from memory and restored from KV on demand', { timeout: 30_000 }, async () => {
+    const b = await createJetStreamBroker({ servers: nats.url, namespace: 'evict' });
+    const host = await ActorHost.open({ broker: b, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], shardCount: SHARDS, idleMs: 300 });
+    try {
+      await host.acquireAll();
+      for (let i = 0; i < 30; i++) await host.send(`e${i}.example.`, 'ctr', 'sequenced-counter', { type: 'inc', seq: 1 });
+      await host.send('evicted-timer.example.', 'ctr', 'sequenced-counter', { type: 'arm', ms: 1500 });
+      await pollUntil('evicted', () => host.stats().resident === 0);
+      const v = await host.send('e7.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 2 });
+      assert.equal(ctx(v)?.count, 2);
+      assert.equal(host.stats().restored, 1);
+      await pollUntil('evicted machine woken by its deadline', async () => (await host.view('evicted-timer.example.', 'ctr'))?.value === 'expired', { timeoutMs: 10_000 });
+    } finally {
+      await host.stop();
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,85 @@
+// --inspect: events reach a listening inspector; with nobody listening the process still exits by
+// itself, and the host is not slowed down.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocketServer } from 'ws';
+import { createEmbeddedBroker } from '../broker/embedded.ts';
+import { ActorHost } from '../actors/host.ts';
+import { createHostInspector } from '../actors/inspect.ts';
+import { componentLogger } from '../actors/logger.ts';
+import { sequencedCounter } from '../machines/sequenced-counter.ts';
+import { startDaemon } from './support/daemon.ts';
+import { pollUntil } from './support/poll.ts';
+import { freePort } from './support/ports.ts';
+
+function child(...flags: string[]) {
+  return startDaemon('inspect-child', process.execPath, ['--import', 'tsx', 'test/actors-child.ts', '--embedded', '--shards', '2', ...flags], {
+    env: { ...process.env, MPDNS_LOG_LEVEL: 'warn' },
+  });
+}
+
+for (const leave of [false, true]) test(`with --inspect and no inspector listening, the process exits by itself promptly${leave ? ' (inspector never stopped)' : ''}`, { timeout: 60_000 }, async () => {
+  const port = await freePort(); // nothing listens here
+  const d = child('--local-events', '50', `--inspect=ws://127.0.0.1:${port}`, ...(leave ? ['--leave-inspector'] : []));
+  try {
+    await pollUntil('child done', () => {
+      if (d.proc.exitCode !== null) return true;
+      return d.output().includes('"done":50');
+    }, { timeoutMs: 45_000 });
+    const doneAt = Date.now();
+    await pollUntil('child exited by itself', () => d.proc.exitCode !== null || d.proc.signalCode !== null, { timeoutMs: 5000 }).catch((err: unknown) => {
+      throw new Error(`process kept alive after its work: ${d.output()}`, { cause: err });
+    });
+    assert.equal(d.proc.exitCode, 0, d.output());
+    assert.ok(Date.now() - doneAt < 3000, `exited ${Date.now() - doneAt} ms after its work`);
+  } finally {
+    await d.kill();
+  }
+});
+
+test('with an inspector listening, inspection events stream to it over WebSocket', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const wss = new WebSocketServer({ host: '127.0.0.1', port });
+  const received: { type?: string; snapshot?: { value?: unknown } }[] = [];
+  wss.on('connection', (ws) => ws.on('message', (m: Buffer) => received.push(JSON.parse(m.toString()) as { type?: string })));
+  const d = child('--local-events', '5', `--inspect=ws://127.0.0.1:${port}`, '--wait-inspector-ms', '20000');
+  try {
+    await pollUntil('child exited', () => d.proc.exitCode !== null, { timeoutMs: 45_000 });
+    assert.equal(d.proc.exitCode, 0, d.output());
+    assert.match(d.output(), /"connected":true/);
+    await pollUntil('snapshot events received', () => received.filter((e) => e.type === '@xstate.snapshot').length >= 5, { timeoutMs: 5000 });
+    assert.ok(received.some((e) => e.type === '@xstate.event'));
+    assert.ok(received.some((e) => e.type === '@xstate.actor'));
+  } finally {
+    await d.kill();
+    await new Promise<void>((r) => wss.close(() => r()));
+  }
+});
+
+test('an inspector nobody listens to does not slow the host down', { timeout: 60_000 }, async () => {
+  const logger = componentLogger({ component: 'inspect-bench' });
+  const deadPort = await freePort();
+  async function rate(withInspector: boolean): Promise<number> {
+    const inspector = withInspector ? createHostInspector(`ws://127.0.0.1:${deadPort}`, 100) : undefined;
+    const broker = createEmbeddedBroker();
+    const host = await ActorHost.open({ broker, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], logger, ...(inspector ? { inspect: inspector.observer } : {}) });
+    await host.acquireAll();
+    const n = 1500;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 30 }, async (_, z) => {
+      for (let seq = 1; seq <= n / 30; seq++) await host.send(`z${z}.example.`, 'ctr', 'sequenced-counter', { type: 'inc', seq });
+    }));
+    const r = n / ((performance.now() - t0) / 1000);
+    await host.stop();
+    await inspector?.stop();
+    await broker.close();
+    return r;
+  }
+  let off = 0;
+  let on = 0;
+  for (let i = 0; i < 3; i++) {
+    off = Math.max(off, await rate(false));
+    on = Math.max(on, await rate(true));
+  }
+  assert.ok(on >= 0.75 * off, `inspection on (nobody listening) ${on.toFixed(0)}/s vs off ${off.toFixed(0)}/s`);
+});
