@@ -13,3 +13,4 @@ export * from './nsec.ts';
 export * from './nsec3.ts';
 export * from './pool.ts';
 export * from './signer.ts';
+export * from './namekeys.ts';

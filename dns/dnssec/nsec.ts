@@ -1,10 +1,11 @@
 // NSEC RDATA (RFC 4034 §4): next owner name and the types present at the owner.
-import { nameFromLabelBytes, nameToWire, type Fqdn } from '../name.ts';
+import { nameFromLabelBytes, type Fqdn } from '../name.ts';
+import { ownerWire } from './namekeys.ts';
 import { decodeTypeBitmap, encodeTypeBitmap } from './bitmap.ts';
 import { DnssecWireError } from './errors.ts';
 
 export function encodeNsec(next: Fqdn, types: Iterable<number>): Uint8Array {
-  const n = nameToWire(next);
+  const n = ownerWire(next);
   const bm = encodeTypeBitmap(types);
   const out = new Uint8Array(n.length + bm.length);
   out.set(n, 0);

@@ -5,7 +5,6 @@ import { labelCount, nameToWire, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
 import { signData, type SigningKey } from './keys.ts';
-import { encodeRrsigHeader, type RrsigFields } from './rrsig.ts';
 
 /** The RRSIG labels field: labels of the owner, root and a leading `*` label not counted. */
 export function rrsigLabels(owner: Fqdn): number {
@@ -128,6 +127,8 @@ export interface SignJob {
   readonly key: SigningKey;
   readonly header: Uint8Array;
   readonly input: Uint8Array;
+  /** Where the caller wants the finished RRSIG pushed (used by the zone signer). */
+  readonly target: RR[] | undefined;
 }
 
 /** Prepares the signature input of an RRset (rdatas canonical) for one key. */
@@ -140,21 +141,47 @@ export function prepareSign(
   key: SigningKey,
   times: SignatureTimes,
   ownerWire: Uint8Array = nameToWire(owner),
-  signerWire?: Uint8Array,
+  signerWire: Uint8Array = nameToWire(key.zone),
+  target?: RR[],
 ): SignJob {
-  const fields: Omit<RrsigFields, 'signature'> = {
-    typeCovered: type,
-    algorithm: key.algorithm,
-    labels: rrsigLabels(owner),
-    originalTtl: ttl,
-    expiration: times.expiration,
-    inception: times.inception,
-    keyTag: key.keyTag,
-    signerName: key.zone,
-  };
-  const header = encodeRrsigHeader(fields, signerWire);
-  const input = signatureInput(header, ownerWire, type, klass, ttl, canonicalRdatas);
-  return { owner, type, klass, ttl, key, header, input };
+  // Header and RRs are written into one buffer; the header is a view of its start.
+  const sorted = canonicalRdatas.length > 1 ? sortRdata(canonicalRdatas) : canonicalRdatas;
+  const headLen = 18 + signerWire.length;
+  let len = headLen;
+  for (const r of sorted) len += ownerWire.length + 10 + r.length;
+  const input = new Uint8Array(len);
+  input[0] = type >> 8;
+  input[1] = type & 0xff;
+  input[2] = key.algorithm;
+  input[3] = rrsigLabels(owner);
+  writeU32(input, 4, ttl);
+  writeU32(input, 8, times.expiration);
+  writeU32(input, 12, times.inception);
+  input[16] = key.keyTag >> 8;
+  input[17] = key.keyTag & 0xff;
+  input.set(signerWire, 18);
+  let o = headLen;
+  for (const r of sorted) {
+    input.set(ownerWire, o);
+    o += ownerWire.length;
+    input[o] = type >> 8;
+    input[o + 1] = type & 0xff;
+    input[o + 2] = klass >> 8;
+    input[o + 3] = klass & 0xff;
+    writeU32(input, o + 4, ttl);
+    input[o + 8] = r.length >> 8;
+    input[o + 9] = r.length & 0xff;
+    input.set(r, o + 10);
+    o += 10 + r.length;
+  }
+  return { owner, type, klass, ttl, key, header: input.subarray(0, headLen), input, target };
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 24) & 0xff;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
 }
 
 /** The RRSIG RR of a prepared job and its signature. */

@@ -5,7 +5,7 @@
 // Multi-signer model 2 (RFC 8901): the DNSKEY RRset holds this signer's keys plus foreign
 // DNSKEYs (published, never used to sign). KSKs (SEP bit) sign DNSKEY, CDS and CDNSKEY; ZSKs
 // sign everything else; with only SEP keys (CSK mode) they sign everything.
-import { isSubdomain, nameLabelBytes, nameToWire, parentName, type Fqdn } from '../name.ts';
+import { isSubdomain, parentName, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType, typeToString } from '../types.ts';
 import { algorithmName } from './algorithms.ts';
@@ -13,6 +13,7 @@ import { dsFromDnskey } from './ds.ts';
 import { SignError } from './errors.ts';
 import { decodeDnskey, isKsk, signData, type SigningKey } from './keys.ts';
 import { keyTag } from './keytag.ts';
+import { ownerWire, nameSortKey } from './namekeys.ts';
 import { encodeNsec } from './nsec.ts';
 import { base32hex, encodeNsec3, encodeNsec3Param, nsec3Hash, type Nsec3Params } from './nsec3.ts';
 import type { SignPool } from './pool.ts';
@@ -79,25 +80,10 @@ interface Nsec3Node {
   sigs: RR[];
 }
 
-interface Job extends SignJob {
-  readonly target: RR[];
-}
+type Job = SignJob & { readonly target: RR[] };
 
 const STRIPPED = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
 const KSK_TYPES = new Set<number>([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
-
-/** Canonical-order sort key of a name: labels right to left, each octet + 1, `\0` after each. */
-export function nameSortKey(name: Fqdn): string {
-  const labels = nameLabelBytes(name);
-  let key = '';
-  for (let i = labels.length - 1; i >= 0; i--) {
-    const l = labels[i] as Uint8Array;
-    let s = '';
-    for (const b of l) s += String.fromCharCode(b + 1);
-    key += s + '\0';
-  }
-  return key;
-}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -148,7 +134,7 @@ export class SignedZone {
     this.policy = cfg.policy ?? DEFAULT_POLICY;
     this.refreshWithin = cfg.refreshWithin ?? Math.floor(this.policy.validity / 4);
     this.canon = cfg.canonicalRdata ?? ((_t, r) => r);
-    this.signerWire = nameToWire(cfg.origin);
+    this.signerWire = ownerWire(cfg.origin);
     this.foreign = cfg.foreignDnskeys ?? [];
     if (cfg.keys.length === 0) throw new SignError(`no signing keys for zone ${cfg.origin}`);
     const alg = (cfg.keys[0] as SigningKey).algorithm;
@@ -314,7 +300,7 @@ export class SignedZone {
   }
 
   private wireOf(n: Node): Uint8Array {
-    n.wire ??= nameToWire(n.name);
+    n.wire ??= ownerWire(n.name);
     return n.wire;
   }
 
@@ -328,8 +314,7 @@ export class SignedZone {
     n.sigs.set(type, target);
     const times = signatureTimes(this.policy, this.now, n.name, type);
     for (const key of this.keysFor(type, n.name)) {
-      const job = prepareSign(n.name, type, set.klass, set.ttl, set.rdatas, key, times, this.wireOf(n), this.signerWire);
-      jobs.push({ ...job, target });
+      jobs.push(prepareSign(n.name, type, set.klass, set.ttl, set.rdatas, key, times, this.wireOf(n), this.signerWire, target) as Job);
     }
     this.stats.rrsets++;
   }
@@ -338,8 +323,7 @@ export class SignedZone {
     target.length = 0;
     const times = signatureTimes(this.policy, this.now, rr.name, rr.type);
     for (const key of this.zsks) {
-      const job = prepareSign(rr.name, rr.type, rr.class, rr.ttl, [rr.rdata], key, times, wire, this.signerWire);
-      jobs.push({ ...job, target });
+      jobs.push(prepareSign(rr.name, rr.type, rr.class, rr.ttl, [rr.rdata], key, times, wire, this.signerWire, target) as Job);
     }
     this.stats.rrsets++;
   }
@@ -465,7 +449,7 @@ export class SignedZone {
     this.n3Sorted = [...this.n3ByLabel.values()].sort((a, b) => (a.label < b.label ? -1 : 1));
     this.n3Sorted.forEach((x, i) => {
       x.rr = this.nsec3Record(x, this.n3Sorted[(i + 1) % this.n3Sorted.length] as Nsec3Node);
-      this.prepareRecord(x.rr, nameToWire(x.owner), x.sigs, jobs);
+      this.prepareRecord(x.rr, ownerWire(x.owner), x.sigs, jobs);
     });
   }
 
@@ -475,7 +459,7 @@ export class SignedZone {
     const rr = this.nsec3Record(x, next);
     if (x.rr !== undefined && bytesEqual(x.rr.rdata, rr.rdata)) return;
     x.rr = rr;
-    this.prepareRecord(rr, nameToWire(x.owner), x.sigs, jobs);
+    this.prepareRecord(rr, ownerWire(x.owner), x.sigs, jobs);
   }
 
   // ---- incremental ---------------------------------------------------------------------
@@ -690,7 +674,7 @@ export class SignedZone {
       }
     }
     for (const x of this.n3Sorted) {
-      if (x.rr !== undefined && due(x.sigs)) this.prepareRecord(x.rr, nameToWire(x.owner), x.sigs, jobs);
+      if (x.rr !== undefined && due(x.sigs)) this.prepareRecord(x.rr, ownerWire(x.owner), x.sigs, jobs);
     }
     this.runJobs(jobs);
     return { signatures: this.stats.signatures - before.signatures, rrsets: this.stats.rrsets - before.rrsets };
