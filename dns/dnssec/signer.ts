@@ -5,6 +5,7 @@
 // Multi-signer model 2 (RFC 8901): the DNSKEY RRset holds this signer's keys plus foreign
 // DNSKEYs (published, never used to sign). KSKs (SEP bit) sign DNSKEY, CDS and CDNSKEY; ZSKs
 // sign everything else; with only SEP keys (CSK mode) they sign everything.
+import { canonicalRdata } from '../canonical.ts';
 import { isSubdomain, parentName, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType, typeToString } from '../types.ts';
@@ -32,7 +33,7 @@ export interface SignerConfig {
   readonly policy?: SigningPolicy;
   /** Signatures expiring within this many seconds are renewed by refresh() (default validity/4). */
   readonly refreshWithin?: number;
-  /** Canonical RDATA (RFC 4034 §6.2) of a record; default: the RDATA as given. */
+  /** Canonical RDATA (RFC 4034 §6.2) of a record; default: dns/canonical.ts. */
   readonly canonicalRdata?: (type: number, rdata: Uint8Array) => Uint8Array;
 }
 
@@ -133,7 +134,7 @@ export class SignedZone {
     this.denial = cfg.denial ?? { kind: 'nsec' };
     this.policy = cfg.policy ?? DEFAULT_POLICY;
     this.refreshWithin = cfg.refreshWithin ?? Math.floor(this.policy.validity / 4);
-    this.canon = cfg.canonicalRdata ?? ((_t, r) => r);
+    this.canon = cfg.canonicalRdata ?? canonicalRdata;
     this.signerWire = ownerWire(cfg.origin);
     this.foreign = cfg.foreignDnskeys ?? [];
     if (cfg.keys.length === 0) throw new SignError(`no signing keys for zone ${cfg.origin}`);
