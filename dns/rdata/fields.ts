@@ -288,7 +288,11 @@ export function tag<N extends string>(name: N): Field<N, string> {
   return field(name, {
     kind: 'tag',
     shape: 'cstr',
-    read: (r) => bytesToBinary(r.bytes(r.u8(name), name)),
+    read: (r) => {
+      const v = bytesToBinary(r.bytes(r.u8(name), name));
+      if (!/^[A-Za-z0-9]{1,255}$/.test(v)) throw new WireError(`bad ${name}`, r.off);
+      return v;
+    },
     write: (w, v) => {
       if (!/^[A-Za-z0-9]{1,255}$/.test(v)) throw new Error(`bad ${name} "${v}"`);
       w.u8(v.length);
@@ -309,7 +313,10 @@ export function base64<N extends string>(name: N, allowEmpty = false): Field<N, 
   return field(name, {
     kind: 'base64',
     shape: 'other',
-    read: (r) => r.rest(),
+    read: (r) => {
+      if (!allowEmpty && r.remaining === 0) throw new WireError(`empty ${name}`, r.off);
+      return r.rest();
+    },
     write: (w, v) => w.bytes(v),
     parse: (c) => (allowEmpty && c.done ? new Uint8Array(0) : parseBase64(c.restJoined(name))),
     format: (v) => (v.length === 0 ? '' : formatBase64(v)),
@@ -322,7 +329,10 @@ export function hex<N extends string>(name: N, allowEmpty = false): Field<N, Uin
   return field(name, {
     kind: 'hex',
     shape: 'other',
-    read: (r) => r.rest(),
+    read: (r) => {
+      if (!allowEmpty && r.remaining === 0) throw new WireError(`empty ${name}`, r.off);
+      return r.rest();
+    },
     write: (w, v) => w.bytes(v),
     parse: (c) => (allowEmpty && c.done ? new Uint8Array(0) : parseHex(c.restJoined(name))),
     format: (v) => formatHex(v),

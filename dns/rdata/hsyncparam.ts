@@ -19,7 +19,8 @@ export const HsyncParamKey = {
 export const NSMGMT = { owner: 1, agent: 2 } as const;
 export const PARENTSYNC = { owner: 0, agent: 1 } as const;
 
-const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
+// One label; TDNS may write a trailing dot, which readers strip (hsyncParamsView).
+const LABEL = /^[A-Za-z0-9_-]{1,63}\.?$/;
 
 function labels(key: number, name: string): KeyDef {
   return {
@@ -32,7 +33,7 @@ function labels(key: number, name: string): KeyDef {
     },
     format: (v) => {
       const s = bytesToBinary(v);
-      if (s !== '' && !s.split(',').every((p) => LABEL.test(p.replace(/\.$/, '')))) throw new Error(`${name}: bad label list`);
+      if (s !== '' && !s.split(',').every((p) => LABEL.test(p))) throw new Error(`${name}: bad label list`);
       return `"${s}"`;
     },
   };
@@ -44,7 +45,7 @@ function enumByte(key: number, name: string, values: Record<string, number>): Ke
     key,
     name,
     parse: (t) => {
-      const v = values[(t ?? '').toLowerCase()];
+      const v = t !== undefined && /^[0-9]{1,3}$/.test(t) && Number(t) <= 255 ? Number(t) : values[(t ?? '').toLowerCase()];
       if (v === undefined) throw new Error(`${name}: expected ${Object.keys(values).join(' or ')}, got "${t ?? ''}"`);
       return Uint8Array.of(v);
     },
@@ -83,7 +84,11 @@ export const HSYNCPARAM_KEYS_DRAFT01: KeyTable = keyTable('HSYNCPARAM', [
       if (t === undefined || !LABEL.test(t)) throw new Error(`suffix: bad label "${t ?? ''}"`);
       return binaryToBytes(t);
     },
-    format: (v) => `"${bytesToBinary(v)}"`,
+    format: (v) => {
+      const s = bytesToBinary(v);
+      if (!LABEL.test(s)) throw new Error('suffix: bad label');
+      return `"${s}"`;
+    },
   },
   flag(HsyncParamKey.pubkey, 'pubkey'),
   flag(HsyncParamKey.pubcds, 'pubcds'),

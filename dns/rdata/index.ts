@@ -15,6 +15,8 @@ export type { Descriptor, RdataOf, TypedName } from './descriptors.ts';
 export type { Field, Shape } from './fields.ts';
 export { HSYNCPARAM_KEYS_DRAFT01, HsyncParamKey, hsyncParamsFromView, hsyncParamsView, NSMGMT, PARENTSYNC } from './hsyncparam.ts';
 export type { HsyncParams } from './hsyncparam.ts';
+export { hsyncView, normalizeLabel } from './hsync.ts';
+export type { HsyncView } from './hsync.ts';
 export { keyTable } from './keyvalue.ts';
 export type { KeyDef, KeyTable, KeyValue } from './keyvalue.ts';
 export { SVC_PARAMS } from './svcparams.ts';

@@ -44,7 +44,13 @@ const mandatory: KeyDef = {
   format: (v) => {
     if (v.length === 0 || v.length % 2 !== 0) throw new Error('mandatory: bad length');
     const names: string[] = [];
-    for (let i = 0; i < v.length; i += 2) names.push(keyName(SVC_PARAMS, ((v[i] as number) << 8) | (v[i + 1] as number)));
+    let last = -1;
+    for (let i = 0; i < v.length; i += 2) {
+      const k = ((v[i] as number) << 8) | (v[i + 1] as number);
+      if (k === 0 || k <= last || k === 65535) throw new Error('mandatory: keys not strictly increasing');
+      names.push(keyName(SVC_PARAMS, k));
+      last = k;
+    }
     return names.join(',');
   },
 };
