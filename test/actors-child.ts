@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { Broker, ShardCoordinator } from '../broker/types.ts';
 import { createEmbeddedBroker } from '../broker/embedded.ts';
 import { createJetStreamBroker } from '../broker/jetstream.ts';
+import { createShardCoordinator } from '../broker/shards.ts';
 import { ActorHost } from '../actors/host.ts';
 import { createHostInspector, parseInspectFlag } from '../actors/inspect.ts';
 import { componentLogger } from '../actors/logger.ts';
@@ -80,7 +81,19 @@ const host = await ActorHost.open({
 
 let coordinator: ShardCoordinator | undefined;
 if (values.coordinator) {
-  throw new Error('--coordinator: broker/shards.ts not wired yet');
+  coordinator = createShardCoordinator({
+    kv: await broker.kv('shards'),
+    group: 'actors',
+    shardCount: Number(values.shards),
+    replicaId: values.replica,
+    renewMs: 500,
+    leaseTimeoutMs: 1500,
+    logger: log,
+  });
+  host.attach(coordinator);
+  coordinator.on('acquired', (shard) => say({ acquired: shard }));
+  coordinator.on('lost', (shard) => say({ lost: shard }));
+  await coordinator.start();
 } else {
   await host.acquireAll();
 }

@@ -1,0 +1,106 @@
+// Two actor hosts share the shards of one queue through broker/shards.ts leases. One is SIGKILLed:
+// the other takes its shards over and restores its machines in the state they had (counts and a
+// pending deadline), then applies the work that queued up meanwhile.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createJetStreamBroker } from '../broker/jetstream.ts';
+import { Subjects, shardOf } from '../broker/subjects.ts';
+import type { Broker, KvBucket } from '../broker/types.ts';
+import { listZoneMachines, type MachineView } from '../actors/host.ts';
+import { encodeWork, type MachineEvent } from '../actors/work.ts';
+import { startDaemon, type Daemon } from './support/daemon.ts';
+import { startNatsServer, type NatsServer } from './support/nats.ts';
+import { pollUntil } from './support/poll.ts';
+
+const SHARDS = 4;
+const NS = 'takeover';
+let nats: NatsServer | undefined;
+let broker: Broker | undefined;
+const children: Daemon[] = [];
+
+after(async () => {
+  for (const c of children) await c.kill();
+  await broker?.close();
+  await nats?.stop();
+});
+
+function spawnHost(url: string, replica: string): Daemon {
+  const d = startDaemon(replica, process.execPath, ['--import', 'tsx', 'test/actors-child.ts', '--nats', url, '--namespace', NS, '--shards', String(SHARDS), '--replica', replica, '--coordinator', '--ack-wait-ms', '1000'], {
+    env: { ...process.env, MPDNS_LOG_LEVEL: 'warn' },
+  });
+  children.push(d);
+  return d;
+}
+
+/** Shards a child currently holds, from its {"acquired":n} / {"lost":n} lines. */
+function held(d: Daemon): Set<number> {
+  const s = new Set<number>();
+  for (const line of d.output().split('\n')) {
+    const m = /^\{"(acquired|lost)":(\d+)\}$/.exec(line.trim());
+    if (m === null) continue;
+    if (m[1] === 'acquired') s.add(Number(m[2]));
+    else s.delete(Number(m[2]));
+  }
+  return s;
+}
+
+type Ctx = { count: number; lastSeq: number; deadlines: Record<string, number>; firedAt?: number };
+
+async function view(kv: KvBucket, zone: string): Promise<MachineView | undefined> {
+  return (await listZoneMachines(kv, zone))[0];
+}
+
+test('a SIGKILLed replica\'s zones are taken over with their machines restored as they were', { timeout: 120_000 }, async () => {
+  nats = await startNatsServer();
+  broker = await createJetStreamBroker({ servers: nats.url, namespace: NS });
+  const b = broker;
+  const kv = await b.kv('machines');
+  const subjects = new Subjects(NS);
+  const publish = (zone: string, event: MachineEvent) =>
+    b.publish(subjects.work('actors', zone, SHARDS), encodeWork({ zone, machineId: 'ctr', kind: 'sequenced-counter', event }));
+
+  const a = spawnHost(nats.url, 'a');
+  const c = spawnHost(nats.url, 'c');
+  await pollUntil('shards split between both replicas', () => held(a).size > 0 && held(c).size > 0 && held(a).size + held(c).size === SHARDS, { timeoutMs: 60_000 }).catch((err: unknown) => {
+    throw new Error(`no split: a=${a.output()} c=${c.output()}`, { cause: err });
+  });
+  const aShards = held(a);
+  const zones = Array.from({ length: 24 }, (_, i) => `zone${i}.example.`);
+  const aZones = zones.filter((z) => aShards.has(shardOf(z, SHARDS)));
+  assert.ok(aZones.length > 0, 'some zones live on replica a');
+  const timerZone = aZones[0] as string;
+
+  for (let seq = 1; seq <= 5; seq++) for (const z of zones) await publish(z, { type: 'inc', seq });
+  await publish(timerZone, { type: 'arm', ms: 6000 });
+  const armed = await pollUntil('first round applied everywhere', async () => {
+    for (const z of zones) if ((await view(kv, z))?.context === undefined || ((await view(kv, z))?.context as Ctx).count !== 5) return undefined;
+    const t = await view(kv, timerZone);
+    return t?.value === 'waiting' ? t : undefined;
+  }, { timeoutMs: 30_000 });
+  for (const z of aZones) assert.equal((await view(kv, z))?.writer, 'a');
+  const deadline = (armed.context as Ctx).deadlines['expire'] as number;
+
+  await a.kill('SIGKILL');
+  // Work for a's zones queues up while nobody consumes their shards.
+  for (let seq = 6; seq <= 8; seq++) for (const z of zones) await publish(z, { type: 'inc', seq });
+
+  const killedAt = Date.now();
+  await pollUntil('c holds every shard', () => held(c).size === SHARDS, { timeoutMs: 30_000 });
+  const takeoverMs = Date.now() - killedAt;
+  await pollUntil('second round applied everywhere', async () => {
+    for (const z of zones) if (((await view(kv, z))?.context as Ctx | undefined)?.count !== 8) return false;
+    return true;
+  }, { timeoutMs: 30_000 });
+  for (const z of aZones) {
+    const m = await view(kv, z);
+    assert.equal(m?.writer, 'c', `${z} now written by c`);
+    assert.equal((m?.context as Ctx).lastSeq, 8, `${z} continued from its persisted state`);
+  }
+  const fired = await pollUntil('the taken-over deadline fires', async () => {
+    const t = await view(kv, timerZone);
+    return t?.value === 'expired' ? t : undefined;
+  }, { timeoutMs: 20_000 });
+  const firedAt = (fired.context as Ctx).firedAt ?? 0;
+  assert.ok(firedAt >= deadline && firedAt - deadline < 1500, `deadline fired ${firedAt - deadline} ms after its time`);
+  assert.ok(takeoverMs < 15_000, `takeover took ${takeoverMs} ms`);
+});
