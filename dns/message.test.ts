@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
+import fc from 'fast-check';
 import { WireError } from './errors.ts';
 import { decodeMessage, encodeMessage, makeQuery, makeResponse, type Message } from './message.ts';
 import { parseName } from './name.ts';
@@ -102,4 +103,118 @@ test('malformed packets raise WireError', { timeout: 5000 }, () => {
   cases.push(['name over 255', fromHex('0001 0000 0001 0000 0000 0000' + long + '00 00010001')]);
   for (const [what, bytes] of cases) assert.throws(() => decodeMessage(bytes), WireError, what);
   assert.equal(decodeMessage(Uint8Array.from([...q, 0]), { allowTrailing: true }).id, 1);
+});
+
+test('names inside RDATA arrive compressed and are expanded, case preserved', { timeout: 5000 }, () => {
+  // Answer: example. MX 10 Mail.<ptr to example.>; authority: example. SOA with both names compressed;
+  // additional: SRV whose target is compressed (RFC 3597 §4 says receivers decompress it).
+  const bytes = fromHex(
+    '0001 8400 0001 0001 0001 0001' +
+      '076578616d706c6500 000f 0001' + // question example. MX IN (offset 12)
+      'c00c 000f 0001 0000012c 0009 000a 044d61696c c00c' + // MX 10 Mail.example. (Mail at 39)
+      'c00c 0006 0001 0000012c 0021 036e7331 c00c 04686f7374 c00c 00000001 00000002 00000003 00000004 00000005' +
+      'c00c 0021 0001 0000012c 0008 0000 0000 0035 c027', // SRV 0 0 53 -> Mail.example.
+  );
+  const m = decodeMessage(bytes);
+  assert.equal(hex(m.answer[0]?.rdata ?? new Uint8Array()), '000a044d61696c076578616d706c6500');
+  assert.equal(hex(m.authority[0]?.rdata ?? new Uint8Array()).slice(0, 54), '036e7331076578616d706c650004686f7374076578616d706c6500');
+  assert.equal(hex(m.additional[0]?.rdata ?? new Uint8Array()), '000000000035044d61696c076578616d706c6500');
+  // A compression pointer inside RDATA of a type that may not carry one stays opaque bytes,
+  // and a pointer inside RDATA pointing forward is an error.
+  const fwd = fromHex('0001 8400 0000 0001 0000 0000' + '00 000f 0001 0000012c 0004 000a c01f' + '00');
+  assert.throws(() => decodeMessage(fwd, { allowTrailing: true }), WireError);
+});
+
+test('TSIG must be last; its offset is reported and it is kept out of additional', { timeout: 5000 }, () => {
+  const q = makeQuery(parseName('example.'), RRType.SOA, { id: 9, udpSize: 0 });
+  const tsigRR: RR = rr('key.example.', RRType.TSIG, 'hmac-sha256. 1700000000 300 0011 9 0 ""', 0);
+  const withTsig: Message = { ...q, additional: [rr('a.example.', RRType.A, '192.0.2.1')], tsig: { rr: { ...tsigRR, class: 255 }, offset: 0 } };
+  const bytes = encodeMessage(withTsig);
+  const d = decodeMessage(bytes);
+  assert.equal(d.additional.length, 1);
+  assert.equal(d.tsig?.rr.type, RRType.TSIG);
+  assert.equal(d.tsig?.rr.class, 255);
+  const offset = d.tsig?.offset ?? 0;
+  assert.equal(bytes[offset], 3, 'the TSIG owner name starts at the reported offset');
+  assert.equal(Buffer.from(bytes.subarray(offset + 1, offset + 4)).toString(), 'key');
+  // Move the TSIG before the A record: decoding must refuse it.
+  const a = encodeMessage({ ...q, additional: [rr('a.example.', RRType.A, '192.0.2.1')] }, { compress: false });
+  const t = bytes.subarray(offset);
+  const tsigFirst = new Uint8Array(a.length + t.length);
+  tsigFirst.set(a.subarray(0, 29));
+  tsigFirst.set(t, 29);
+  tsigFirst.set(a.subarray(29), 29 + t.length);
+  tsigFirst[11] = 2;
+  assert.throws(() => decodeMessage(tsigFirst), WireError);
+});
+
+const label = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}$/);
+const name = fc
+  .array(fc.oneof(label, fc.constantFrom('www', 'mail', 'example', 'ns1')), { minLength: 0, maxLength: 4 })
+  .map((ls) => parseName(ls.length === 0 ? '.' : ls.join('.') + '.'));
+const rrArb: fc.Arbitrary<RR> = fc.oneof(
+  fc.record({ name, type: fc.constant(RRType.A), class: fc.constant(1), ttl: fc.nat(), rdata: fc.uint8Array({ minLength: 4, maxLength: 4 }) }),
+  fc.record({ name, type: fc.constant(RRType.NS), class: fc.constant(1), ttl: fc.nat(), rdata: name.map((n) => rdataFromText(RRType.NS, n)) }),
+  fc.record({
+    name,
+    type: fc.constant(RRType.MX),
+    class: fc.constant(1),
+    ttl: fc.nat(),
+    rdata: fc.tuple(fc.integer({ min: 0, max: 65535 }), name).map(([p, n]) => rdataFromText(RRType.MX, `${p} ${n}`)),
+  }),
+  fc.record({
+    name,
+    type: fc.constant(RRType.SOA),
+    class: fc.constant(1),
+    ttl: fc.nat(),
+    rdata: fc.tuple(name, name, fc.nat()).map(([a, b, s]) => rdataFromText(RRType.SOA, `${a} ${b} ${s} 1 2 3 4`)),
+  }),
+  fc.record({ name, type: fc.integer({ min: 65400, max: 65500 }), class: fc.constantFrom(1, 3, 255), ttl: fc.nat(), rdata: fc.uint8Array({ maxLength: 40 }) }),
+);
+const msgArb: fc.Arbitrary<Message> = fc.record({
+  id: fc.integer({ min: 0, max: 65535 }),
+  qr: fc.boolean(),
+  opcode: fc.constantFrom(0, 4, 5),
+  aa: fc.boolean(),
+  tc: fc.boolean(),
+  rd: fc.boolean(),
+  ra: fc.boolean(),
+  ad: fc.boolean(),
+  cd: fc.boolean(),
+  rcode: fc.integer({ min: 0, max: 15 }),
+  question: fc.array(fc.record({ name, type: fc.integer({ min: 1, max: 65535 }), class: fc.constant(1) }), { maxLength: 2 }),
+  answer: fc.array(rrArb, { maxLength: 6 }),
+  authority: fc.array(rrArb, { maxLength: 3 }),
+  additional: fc.array(rrArb, { maxLength: 3 }),
+});
+
+test('property: decode(encode(m)) == m, with and without compression; encode is stable', { timeout: 30000 }, () => {
+  fc.assert(
+    fc.property(msgArb, fc.boolean(), (m, compress) => {
+      const plain = JSON.parse(JSON.stringify(m)) as unknown;
+      const bytes = encodeMessage(m, { compress });
+      const back = decodeMessage(bytes);
+      assert.deepEqual(JSON.parse(JSON.stringify(back)) as unknown, plain);
+      assert.deepEqual(encodeMessage(back, { compress }), bytes);
+      // dns-packet parses every message we write.
+      dnsPacket.decode(Buffer.from(bytes));
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('property: mutated messages decode or raise WireError, never anything else', { timeout: 30000 }, () => {
+  fc.assert(
+    fc.property(msgArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(), (m, muts, cut) => {
+      const bytes = encodeMessage(m).slice();
+      for (const [i, v] of muts) bytes[i % bytes.length] = v;
+      const input = bytes.subarray(0, bytes.length - (cut % 4));
+      try {
+        decodeMessage(input);
+      } catch (err) {
+        if (!(err instanceof WireError)) throw err;
+      }
+    }),
+    { numRuns: 3000 },
+  );
 });
