@@ -1,7 +1,6 @@
 // Outgoing zone transfers over TCP: AXFR (RFC 5936) and IXFR (RFC 1995) from the journal,
 // packed into multi-message responses and TSIG-signed on every message when asked.
 import { encodeMessage, type Message } from '../message.ts';
-import { nameWireLength } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
 import { TsigStreamSigner, type TsigKey } from '../tsig.ts';
@@ -93,7 +92,8 @@ export async function streamTransfer(t: TransferRequest): Promise<'axfr' | 'ixfr
     await t.send(bytes);
   };
   for (const rr of records) {
-    const rrSize = nameWireLength(rr.name) + 10 + rr.rdata.length;
+    // Text length + 1 is the wire length of a plain name (an overestimate with escapes).
+    const rrSize = rr.name.length + 11 + rr.rdata.length;
     if (batch.length > 0 && size + rrSize > XFR_MESSAGE_BYTES) await flush();
     batch.push(rr);
     size += rrSize;
