@@ -75,6 +75,11 @@ export class CodecError extends PoisonMessageError {
   override name = 'CodecError';
 }
 
+/** The server refused a publish or subscribe: the user lacks permission (deploy/nats). */
+export class PermissionDeniedError extends BrokerError {
+  override name = 'PermissionDeniedError';
+}
+
 /** The broker was closed, or the connection failed in a way a retry will not fix. */
 export class BrokerClosedError extends BrokerError {
   override name = 'BrokerClosedError';

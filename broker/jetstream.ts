@@ -18,6 +18,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import {
   NoRespondersError as NatsNoResponders,
+  PermissionViolationError,
   RequestError,
   TimeoutError,
   connect,
@@ -35,7 +36,13 @@ import {
   type DeliveryPolicy,
   type RawDelivery,
 } from './delivery.ts';
-import { BrokerClosedError, BrokerError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import {
+  BrokerClosedError,
+  BrokerError,
+  NoRespondersError,
+  PermissionDeniedError,
+  RequestTimeoutError,
+} from './errors.ts';
 import { JetStreamBucket, plain } from './jetstream-kv.ts';
 import { Subjects } from './subjects.ts';
 import type {
@@ -59,6 +66,8 @@ export interface JetStreamBrokerOptions {
   logger?: Logger;
   user?: string;
   pass?: string;
+  /** Prefix of reply inboxes; deploy/nats grants role R only `_INBOX_R.>`. Default `_INBOX`. */
+  inboxPrefix?: string;
   /** Connection name shown by the server. */
   name?: string;
   /** Publish de-duplication window of the work streams. Default 120 000 ms. */
@@ -79,6 +88,14 @@ const H_DELIVERIES = 'Mpdns-Deliveries';
 const H_MSGID = 'Mpdns-Msg-Id';
 const H_TIME = 'Mpdns-Time';
 
+/** The permission violation behind `err` (nats.js puts it in `cause`), if any. */
+function permissionViolation(err: unknown): PermissionViolationError | undefined {
+  for (let e = err, i = 0; e instanceof Error && i < 5; e = e.cause, i++) {
+    if (e instanceof PermissionViolationError) return e;
+  }
+  return undefined;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Connects and returns a JetStream broker; retries the first connect until the server is up. */
@@ -90,6 +107,7 @@ export async function createJetStreamBroker(opts: JetStreamBrokerOptions): Promi
     servers: opts.servers,
     ...(opts.user !== undefined ? { user: opts.user } : {}),
     ...(opts.pass !== undefined ? { pass: opts.pass } : {}),
+    ...(opts.inboxPrefix !== undefined ? { inboxPrefix: opts.inboxPrefix } : {}),
     name: opts.name ?? `mpdns-${opts.namespace ?? 'mpdns'}`,
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
@@ -237,6 +255,8 @@ class JetStreamBroker implements Broker {
         const pa = await this.js.publish(subject, data, { msgID, timeout: 2000 });
         return { seq: pa.seq, duplicate: pa.duplicate };
       } catch (err) {
+        const denied = permissionViolation(err);
+        if (denied !== undefined) throw new PermissionDeniedError(denied.message, { cause: err });
         if (this.closed || Date.now() > deadline) throw err;
         this.logger.debug({ subject, attempt, err }, 'publish failed, retrying');
         this.streams.delete(this.subjects.stream(queue));
@@ -404,8 +424,14 @@ class JetStreamBroker implements Broker {
     try {
       kv = await kvm.open(name);
       await kv.status();
-    } catch {
-      kv = await kvm.create(name, { history: opts.history ?? 1 });
+    } catch (openErr) {
+      try {
+        kv = await kvm.create(name, { history: opts.history ?? 1 });
+      } catch (err) {
+        const denied = permissionViolation(err) ?? permissionViolation(openErr);
+        if (denied !== undefined) throw new PermissionDeniedError(denied.message, { cause: err });
+        throw err;
+      }
     }
     return new JetStreamBucket(name, kv, this.logger, this.open);
   }
@@ -416,6 +442,8 @@ class JetStreamBroker implements Broker {
       const reply = await this.nc.request(this.subjects.rpc(service), data, { timeout: timeoutMs });
       return plain(reply.data);
     } catch (err) {
+      const denied = permissionViolation(err);
+      if (denied !== undefined) throw new PermissionDeniedError(denied.message, { cause: err });
       if (err instanceof TimeoutError) throw new RequestTimeoutError(service, timeoutMs, { cause: err });
       if (err instanceof NatsNoResponders || (err instanceof RequestError && err.isNoResponders())) {
         throw new NoRespondersError(service, { cause: err });

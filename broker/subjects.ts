@@ -2,7 +2,7 @@
 //
 //   work subject   <ns>.work.<queue>.<shard>.<key-token>   stream <ns>_work_<queue> (WorkQueue)
 //   dead letters   <ns>.dlq.<queue>                         stream <ns>_dlq (Limits)
-//   request/reply  <ns>.rpc.<service>
+//   request/reply  <ns>.rpc.<service>                      service = <role> or <role>.<method>
 //   KV bucket      <ns>_<bucket>                            subjects $KV.<ns>_<bucket>.<key>
 //   durable        <queue>_s<shard> (one per shard) or <queue>_all (whole queue)
 //
@@ -17,6 +17,14 @@ export const DEFAULT_NAMESPACE = 'mpdns';
 export function checkName(kind: string, name: string): string {
   if (!NAME.test(name)) throw new InvalidNameError(`invalid ${kind} name`, name);
   return name;
+}
+
+const SERVICE = /^[a-z0-9][a-z0-9-]{0,31}(\.[a-z0-9][a-z0-9-]{0,31})?$/;
+
+/** Validates a request/reply service name: `<role>` or `<role>.<method>` (deploy/nats grants by role). */
+export function checkService(service: string): string {
+  if (!SERVICE.test(service)) throw new InvalidNameError('invalid service name', service);
+  return service;
 }
 
 /** FNV-1a 32-bit over the UTF-8 bytes of `s`. */
@@ -112,7 +120,7 @@ export class Subjects {
   }
 
   rpc(service: string): string {
-    return `${this.namespace}.rpc.${checkName('service', service)}`;
+    return `${this.namespace}.rpc.${checkService(service)}`;
   }
 
   bucket(name: string): string {

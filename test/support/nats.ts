@@ -58,20 +58,17 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     storeDir = tmp.path;
   }
   const sd = storeDir;
-  const args = [
-    ...(opts.configFile !== undefined ? ['-c', opts.configFile] : []),
-    '-js',
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-sd',
-    sd,
-  ];
+  // With a config file (deploy/nats), the store dir goes in through $MPDNS_NATS_STORE_DIR: the
+  // server refuses `-sd` when the file sets store_dir too.
+  const args =
+    opts.configFile !== undefined
+      ? ['-c', opts.configFile, '-a', '127.0.0.1', '-p', String(port)]
+      : ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', sd];
+  const env = opts.configFile !== undefined ? { ...(opts.env ?? process.env), MPDNS_NATS_STORE_DIR: sd } : opts.env;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let d: Daemon;
   const launch = async (): Promise<void> => {
-    d = startDaemon('nats-server', NATS_SERVER, args, opts.env !== undefined ? { env: opts.env } : {});
+    d = startDaemon('nats-server', NATS_SERVER, args, env !== undefined ? { env } : {});
     await pollUntil(
       `nats-server on port ${port}`,
       async () => {
