@@ -14,3 +14,4 @@ export * from './nsec3.ts';
 export * from './pool.ts';
 export * from './signer.ts';
 export * from './namekeys.ts';
+export * from './answer.ts';

@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { nameToWire, parseName } from '../name.ts';
+import type { RR } from '../rr.ts';
+import { Rcode, RRType, typeToString } from '../types.ts';
+import { answerQuery } from './answer.ts';
+import { generateKey } from './keys.ts';
+import { base32hex, decodeNsec3, nsec3Hash } from './nsec3.ts';
+import { decodeRrsig } from './rrsig.ts';
+import { SignedZone, type Denial } from './signer.ts';
+import { verifyRrsig } from './verify.ts';
+
+const origin = parseName('example.');
+const cat = (...p: Uint8Array[]): Uint8Array => Uint8Array.from(p.flatMap((x) => [...x]));
+const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+const rr = (name: string, type: number, rdata: Uint8Array): RR => ({ name: parseName(name), type, class: 1, ttl: 3600, rdata });
+const a = (name: string, ip: string): RR => rr(name, RRType.A, Uint8Array.from(ip.split('.').map(Number)));
+const ns = (name: string, target: string): RR => rr(name, RRType.NS, nameToWire(parseName(target)));
+const txt = (name: string, s: string): RR => rr(name, RRType.TXT, cat(Uint8Array.of(s.length), Buffer.from(s)));
+const records: RR[] = [
+  rr('example.', RRType.SOA, cat(nameToWire(parseName('ns1.example.')), nameToWire(parseName('h.example.')), u32(1), u32(7200), u32(3600), u32(1209600), u32(300))),
+  ns('example.', 'ns1.example.'),
+  a('ns1.example.', '192.0.2.1'),
+  a('www.example.', '192.0.2.2'),
+  a('a.b.c.example.', '192.0.2.3'),
+  txt('*.w.example.', 'wild'),
+  rr('alias.example.', RRType.CNAME, nameToWire(parseName('www.example.'))),
+  ns('sub.example.', 'ns.sub.example.'),
+  a('ns.sub.example.', '192.0.2.9'),
+  ns('sec.example.', 'ns.sec.example.'),
+  a('ns.sec.example.', '192.0.2.10'),
+  rr('sec.example.', RRType.DS, cat(Uint8Array.of(0, 1, 15, 2), new Uint8Array(32).fill(7))),
+];
+
+/** `owner TYPE` of each RR; RRSIGs as `owner RRSIG(TYPE)`. Every RRSIG is verified. */
+function show(z: SignedZone, section: readonly RR[]): string[] {
+  const dnskeys = z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata);
+  return section.map((r) => {
+    if (r.type !== RRType.RRSIG) return `${r.name} ${typeToString(r.type)}`;
+    const covered = decodeRrsig(r.rdata).typeCovered;
+    const set = section.filter((x) => x.name === r.name && x.type === covered);
+    const v = verifyRrsig(set, r, dnskeys);
+    assert.ok(v.ok, `RRSIG ${r.name} ${typeToString(covered)}: ${JSON.stringify(v)}`);
+    return `${r.name} RRSIG(${typeToString(covered)})`;
+  });
+}
+
+const nsec: Denial = { kind: 'nsec' };
+const z = SignedZone.sign(records, { origin, keys: [generateKey(origin, 15, 257), generateKey(origin, 15, 256)], denial: nsec });
+
+const cases: [string, string, number, number, boolean, string[], string[]][] = [
+  // name, qtype, rcode, aa, answer, authority
+  ['positive', 'www.example.', RRType.A, Rcode.NOERROR, true, ['www.example. A', 'www.example. RRSIG(A)'], []],
+  ['nodata', 'www.example.', RRType.TXT, Rcode.NOERROR, true, [], ['example. SOA', 'example. RRSIG(SOA)', 'www.example. NSEC', 'www.example. RRSIG(NSEC)']],
+  ['ENT nodata', 'b.c.example.', RRType.A, Rcode.NOERROR, true, [], ['example. SOA', 'example. RRSIG(SOA)', 'alias.example. NSEC', 'alias.example. RRSIG(NSEC)']],
+  ['nxdomain', 'nope.example.', RRType.A, Rcode.NXDOMAIN, true, [], ['example. SOA', 'example. RRSIG(SOA)', 'a.b.c.example. NSEC', 'a.b.c.example. RRSIG(NSEC)', 'example. NSEC', 'example. RRSIG(NSEC)']],
+  ['wildcard', 'x.w.example.', RRType.TXT, Rcode.NOERROR, true, ['x.w.example. TXT', 'x.w.example. RRSIG(TXT)'], ['*.w.example. NSEC', '*.w.example. RRSIG(NSEC)']],
+  ['wildcard nodata', 'x.w.example.', RRType.A, Rcode.NOERROR, true, [], ['example. SOA', 'example. RRSIG(SOA)', '*.w.example. NSEC', '*.w.example. RRSIG(NSEC)']],
+  ['cname', 'alias.example.', RRType.A, Rcode.NOERROR, true, ['alias.example. CNAME', 'alias.example. RRSIG(CNAME)', 'www.example. A', 'www.example. RRSIG(A)'], []],
+  ['unsigned referral', 'host.sub.example.', RRType.A, Rcode.NOERROR, false, [], ['sub.example. NS', 'sub.example. NSEC', 'sub.example. RRSIG(NSEC)']],
+  ['signed referral', 'host.sec.example.', RRType.A, Rcode.NOERROR, false, [], ['sec.example. NS', 'sec.example. DS', 'sec.example. RRSIG(DS)']],
+  ['DS from the parent side', 'sec.example.', RRType.DS, Rcode.NOERROR, true, ['sec.example. DS', 'sec.example. RRSIG(DS)'], []],
+  ['DNSKEY', 'example.', RRType.DNSKEY, Rcode.NOERROR, true, ['example. DNSKEY', 'example. DNSKEY', 'example. RRSIG(DNSKEY)'], []],
+];
+
+for (const [what, qname, qtype, rcode, aa, answer, authority] of cases) {
+  test(`NSEC answer: ${what}`, { timeout: 5000 }, () => {
+    const r = answerQuery(z, parseName(qname), qtype, true);
+    assert.equal(r.rcode, rcode);
+    assert.equal(r.aa, aa);
+    assert.deepEqual(show(z, r.answer), answer);
+    assert.deepEqual(show(z, r.authority), authority);
+  });
+}
+
+test('without DO: no RRSIG, no NSEC', { timeout: 5000 }, () => {
+  const r = answerQuery(z, parseName('nope.example.'), RRType.A, false);
+  assert.deepEqual(show(z, [...r.answer, ...r.authority]), ['example. SOA']);
+  const ref = answerQuery(z, parseName('host.sub.example.'), RRType.A, false);
+  assert.deepEqual(show(z, ref.additional), ['ns.sub.example. A']);
+});
+
+/** NSEC3 records of a section that match (`=`) or cover (`~`) each name. */
+function nsec3Proves(rrs: readonly RR[], needs: [string, '=' | '~'][]): void {
+  const n3 = rrs.filter((x) => x.type === RRType.NSEC3);
+  for (const [name, how] of needs) {
+    const h = base32hex(nsec3Hash(parseName(name), 0, new Uint8Array(0)));
+    const ok = n3.some((x) => {
+      const owner = x.name.slice(0, x.name.indexOf('.'));
+      const next = base32hex(decodeNsec3(x.rdata).nextHashed);
+      if (how === '=') return owner === h;
+      return owner < next ? owner < h && h < next : h > owner || h < next;
+    });
+    assert.ok(ok, `no NSEC3 ${how === '=' ? 'matches' : 'covers'} ${name}`);
+  }
+}
+
+test('NSEC3 answers prove what RFC 5155 §7.2 asks', { timeout: 5000 }, () => {
+  const z3 = SignedZone.sign(records, { origin, keys: [generateKey(origin, 13, 257)], denial: { kind: 'nsec3', iterations: 0, salt: new Uint8Array(0), optOut: false } });
+  const nx = answerQuery(z3, parseName('nope.example.'), RRType.A, true);
+  assert.equal(nx.rcode, Rcode.NXDOMAIN);
+  show(z3, nx.authority);
+  nsec3Proves(nx.authority, [['example.', '='], ['nope.example.', '~'], ['*.example.', '~']]);
+  nsec3Proves(answerQuery(z3, parseName('www.example.'), RRType.TXT, true).authority, [['www.example.', '=']]);
+  nsec3Proves(answerQuery(z3, parseName('b.c.example.'), RRType.TXT, true).authority, [['b.c.example.', '=']]);
+  const w = answerQuery(z3, parseName('x.y.w.example.'), RRType.TXT, true);
+  show(z3, w.answer);
+  nsec3Proves(w.authority, [['y.w.example.', '~']]);
+  const wn = answerQuery(z3, parseName('x.w.example.'), RRType.A, true);
+  nsec3Proves(wn.authority, [['w.example.', '='], ['x.w.example.', '~'], ['*.w.example.', '=']]);
+  nsec3Proves(answerQuery(z3, parseName('host.sub.example.'), RRType.A, true).authority, [['sub.example.', '=']]);
+});

@@ -1,0 +1,224 @@
+// DNSSEC-aware answers from a signed zone (RFC 4035 §3.1, RFC 5155 §7.2): the RFC 1034 lookup
+// over the SignedZone index, plus RRSIGs and NSEC/NSEC3 proofs when the query has DO. Pure: the
+// server (dns/net) wraps it as a ZoneSource.
+import { isSubdomain, nameLabels, parentName, type Fqdn } from '../name.ts';
+import type { RR } from '../rr.ts';
+import { Rcode, RRType } from '../types.ts';
+import { decodeRdata } from '../rdata/index.ts';
+import type { SignedZone } from './signer.ts';
+
+export interface DnssecAnswer {
+  readonly rcode: number;
+  readonly aa: boolean;
+  readonly answer: readonly RR[];
+  readonly authority: readonly RR[];
+  readonly additional: readonly RR[];
+}
+
+const MAX_CNAME_CHAIN = 8;
+
+class Builder {
+  readonly answer: RR[] = [];
+  readonly authority: RR[] = [];
+  readonly additional: RR[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly z: SignedZone,
+    private readonly dnssecOk: boolean,
+  ) {}
+
+  /** Adds an RRset (and, with DO, its RRSIGs) to a section once. */
+  add(section: RR[], rrs: readonly RR[], sigs?: readonly RR[]): void {
+    const first = rrs[0];
+    if (first === undefined) return;
+    const key = `${section === this.answer ? 'an' : section === this.authority ? 'au' : 'ad'}|${first.name}|${first.type}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    section.push(...rrs);
+    if (this.dnssecOk) section.push(...(sigs ?? this.z.rrsigs(first.name, first.type)));
+  }
+
+  /** Adds an NSEC or NSEC3 record with its signatures (DO only). */
+  proof(rr: RR | undefined): void {
+    if (rr === undefined || !this.dnssecOk) return;
+    this.add(this.authority, [rr]);
+  }
+
+  soa(): void {
+    this.add(this.authority, this.z.rrset(this.z.origin, RRType.SOA));
+  }
+
+  done(rcode: number, aa: boolean): DnssecAnswer {
+    return { rcode, aa, answer: this.answer, authority: this.authority, additional: this.additional };
+  }
+}
+
+/** The names from just below the origin down to `qname`, top first. */
+function pathFrom(origin: Fqdn, qname: Fqdn): Fqdn[] {
+  const out: Fqdn[] = [];
+  let n: Fqdn | undefined = qname;
+  while (n !== undefined && n !== origin) {
+    out.push(n);
+    n = parentName(n);
+  }
+  return out.reverse();
+}
+
+function targetOf(rr: RR): Fqdn | undefined {
+  try {
+    if (rr.type === RRType.NS) return decodeRdata(RRType.NS, rr.rdata)['host'] as Fqdn;
+    if (rr.type === RRType.CNAME) return decodeRdata(RRType.CNAME, rr.rdata)['target'] as Fqdn;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function withOwner(rrs: readonly RR[], owner: Fqdn): RR[] {
+  return rrs.map((r) => ({ ...r, name: owner }));
+}
+
+/**
+ * Answers `qname`/`qtype` (qname at or below the zone's origin). With `dnssecOk` the answer
+ * carries RRSIGs and the NSEC/NSEC3 records that prove a denial, a wildcard expansion or the
+ * absence of a DS at an unsigned delegation.
+ */
+export function answerQuery(z: SignedZone, qname: Fqdn, qtype: number, dnssecOk: boolean): DnssecAnswer {
+  const b = new Builder(z, dnssecOk);
+  let name = qname;
+  for (let hops = 0; hops <= MAX_CNAME_CHAIN; hops++) {
+    const step = lookupOne(z, b, name, qtype, hops > 0);
+    if (step.kind === 'done') return b.done(step.rcode, step.aa);
+    if (!isSubdomain(step.target, z.origin)) return b.done(Rcode.NOERROR, true);
+    name = step.target;
+  }
+  return b.done(Rcode.NOERROR, true);
+}
+
+type Step = { kind: 'done'; rcode: number; aa: boolean } | { kind: 'cname'; target: Fqdn };
+
+function lookupOne(z: SignedZone, b: Builder, qname: Fqdn, qtype: number, inChain: boolean): Step {
+  // Zone cuts on the way down: a referral, except for DS at the cut itself (parent side).
+  for (const n of pathFrom(z.origin, qname)) {
+    if (z.statusOf(n) !== 'cut') continue;
+    if (n === qname && qtype === RRType.DS) break;
+    if (inChain) return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    referral(z, b, n);
+    return { kind: 'done', rcode: Rcode.NOERROR, aa: false };
+  }
+  const types = z.typesAt(qname);
+  if (types !== undefined) {
+    if (qtype === RRType.ANY && types.length > 0) {
+      for (const t of types) b.add(b.answer, z.rrset(qname, t));
+      return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    }
+    if (types.includes(qtype)) {
+      b.add(b.answer, z.rrset(qname, qtype));
+      return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    }
+    if (types.includes(RRType.CNAME)) {
+      const cname = z.rrset(qname, RRType.CNAME);
+      b.add(b.answer, cname);
+      const target = cname[0] === undefined ? undefined : targetOf(cname[0]);
+      return target === undefined ? { kind: 'done', rcode: Rcode.NOERROR, aa: true } : { kind: 'cname', target };
+    }
+    // NODATA (RFC 4035 §3.1.3.1): the NSEC at the name, or for an ENT the one covering it.
+    b.soa();
+    nodataProof(z, b, qname);
+    return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+  }
+  // The name does not exist: closest encloser, then a wildcard below it (RFC 4592).
+  const ce = closestEncloser(z, qname);
+  const wildcard = `*.${ce === '.' ? '' : ce}` as Fqdn;
+  const wtypes = z.typesAt(wildcard);
+  if (wtypes !== undefined && z.statusOf(wildcard) === 'auth') {
+    const t = wtypes.includes(qtype) ? qtype : wtypes.includes(RRType.CNAME) ? RRType.CNAME : undefined;
+    if (t !== undefined) {
+      const rrs = withOwner(z.rrset(wildcard, t), qname);
+      b.add(b.answer, rrs, withOwner(z.rrsigs(wildcard, t), qname));
+      // Proof that the exact name does not exist (RFC 4035 §3.1.3.3, RFC 5155 §7.2.6).
+      if (z.denial.kind === 'nsec') b.proof(z.nsecCovering(qname));
+      else b.proof(z.nsec3For(nextCloser(qname, ce))?.rr);
+      if (t === RRType.CNAME) {
+        const target = rrs[0] === undefined ? undefined : targetOf(rrs[0]);
+        if (target !== undefined && qtype !== RRType.CNAME) return { kind: 'cname', target };
+      }
+      return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    }
+    // Wildcard NODATA (RFC 4035 §3.1.3.4, RFC 5155 §7.2.5).
+    b.soa();
+    if (z.denial.kind === 'nsec') {
+      b.proof(z.nsecCovering(qname));
+      b.proof(z.nsecAt(wildcard));
+    } else {
+      b.proof(z.nsec3For(ce)?.rr);
+      b.proof(z.nsec3For(nextCloser(qname, ce))?.rr);
+      b.proof(z.nsec3For(wildcard)?.rr);
+    }
+    return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+  }
+  // NXDOMAIN (RFC 4035 §3.1.3.2, RFC 5155 §7.2.2).
+  b.soa();
+  if (z.denial.kind === 'nsec') {
+    b.proof(z.nsecCovering(qname));
+    b.proof(z.nsecCovering(wildcard));
+  } else {
+    b.proof(z.nsec3For(ce)?.rr);
+    b.proof(z.nsec3For(nextCloser(qname, ce))?.rr);
+    b.proof(z.nsec3For(wildcard)?.rr);
+  }
+  return { kind: 'done', rcode: Rcode.NXDOMAIN, aa: true };
+}
+
+function nodataProof(z: SignedZone, b: Builder, qname: Fqdn): void {
+  if (z.denial.kind === 'nsec') {
+    b.proof(z.nsecAt(qname) ?? z.nsecCovering(qname));
+    return;
+  }
+  const m = z.nsec3For(qname);
+  if (m?.match === true) {
+    b.proof(m.rr);
+    return;
+  }
+  // Opt-out: no NSEC3 for this name (an unsigned delegation's DS query); prove the closest
+  // provable encloser and cover the next closer name (RFC 5155 §7.2.4).
+  const ce = closestEncloser(z, qname, true);
+  b.proof(z.nsec3For(ce)?.rr);
+  b.proof(z.nsec3For(nextCloser(qname, ce))?.rr);
+}
+
+function referral(z: SignedZone, b: Builder, cut: Fqdn): void {
+  const ns = z.rrset(cut, RRType.NS);
+  b.authority.push(...ns);
+  const ds = z.rrset(cut, RRType.DS);
+  if (ds.length > 0) b.add(b.authority, ds);
+  else if (z.denial.kind === 'nsec') b.proof(z.nsecAt(cut));
+  else nodataProof(z, b, cut);
+  for (const rr of ns) {
+    const target = targetOf(rr);
+    if (target === undefined || !isSubdomain(target, z.origin)) continue;
+    for (const t of [RRType.A, RRType.AAAA]) b.additional.push(...z.rrset(target, t));
+  }
+}
+
+/**
+ * The longest existing ancestor of `qname` (an ENT counts). With `inChain`, only names that
+ * have an NSEC3 record count (the closest provable encloser under opt-out).
+ */
+function closestEncloser(z: SignedZone, qname: Fqdn, inChain = false): Fqdn {
+  let n = parentName(qname);
+  while (n !== undefined && n !== z.origin) {
+    if (z.typesAt(n) !== undefined && (!inChain || z.nsec3For(n)?.match === true)) return n;
+    n = parentName(n);
+  }
+  return z.origin;
+}
+
+/** The ancestor of `qname` one label longer than `ce`. */
+function nextCloser(qname: Fqdn, ce: Fqdn): Fqdn {
+  const want = nameLabels(ce).length + 1;
+  let n: Fqdn = qname;
+  while (nameLabels(n).length > want) n = parentName(n) as Fqdn;
+  return n;
+}
