@@ -21,7 +21,7 @@ const ROLES = ['agent', 'combiner', 'signer', 'gateway', 'admin'] as const;
 const secrets: Record<string, string> = Object.fromEntries(
   ROLES.map((r) => [`MPDNS_NATS_${r.toUpperCase()}_PASSWORD`, randomBytes(12).toString('hex')]),
 );
-const checkEnv = { ...process.env, ...secrets, MPDNS_NATS_STORE_DIR: '/nonexistent/mpdns-check' };
+const checkEnv: NodeJS.ProcessEnv = { ...process.env, ...secrets, MPDNS_NATS_STORE_DIR: '/nonexistent/mpdns-check' };
 const pass = (role: string): string => secrets[`MPDNS_NATS_${role.toUpperCase()}_PASSWORD`] ?? '';
 const T = { timeout: 20_000 };
 
