@@ -1,0 +1,252 @@
+// npm run bench:broker [-- --json] [--roundtrips N] [--window W] [--zones N] [--events E] ...
+//
+// (a) Work-queue round trips through the actor host (publish → consume → actor → persist snapshot
+//     to KV with CAS → ack (server-confirmed) → reply), next to bare JetStream publish → consume →
+//     ackAck → reply of the same message size, same window, same server, same run.
+// (b) Zone actors: N zones, each sent E events through the host, every transition persisted to
+//     JetStream KV, eviction on; events/s and peak RSS of this process.
+// A real nats-server is started on a free port with a temp store dir, and stopped at the end.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createJetStreamBroker } from '../../broker/jetstream.ts';
+import { ActorHost } from '../../actors/host.ts';
+import { componentLogger } from '../../actors/logger.ts';
+import { encodeWork, type ZoneWork } from '../../actors/work.ts';
+import { sequencedCounter } from '../../machines/sequenced-counter.ts';
+import { startNatsServer } from '../support/nats.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    roundtrips: { type: 'string', default: '5000' },
+    window: { type: 'string', default: '64' },
+    'rt-zones': { type: 'string', default: '256' },
+    zones: { type: 'string', default: '100000' },
+    events: { type: 'string', default: '10' },
+    parallel: { type: 'string', default: '512' },
+    'max-resident': { type: 'string', default: '10000' },
+    'idle-ms': { type: 'string', default: '2000' },
+    shards: { type: 'string', default: '4' },
+    'skip-roundtrips': { type: 'boolean', default: false },
+    'skip-actors': { type: 'boolean', default: false },
+  },
+});
+const ROUNDTRIPS = Number(values.roundtrips);
+const WINDOW = Number(values.window);
+const RT_ZONES = Number(values['rt-zones']);
+const ZONES = Number(values.zones);
+const EVENTS = Number(values.events);
+const PARALLEL = Number(values.parallel);
+const MAX_RESIDENT = Number(values['max-resident']);
+const IDLE_MS = Number(values['idle-ms']);
+const SHARDS = Number(values.shards);
+
+const kinds = [{ kind: 'sequenced-counter', machine: sequencedCounter }];
+const logger = componentLogger({ component: 'bench-broker' });
+logger.level = process.env['MPDNS_LOG_LEVEL'] ?? 'warn';
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+interface RunResult {
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Runs `n` round trips with at most `window` in flight; `one(i)` resolves when trip i is replied. */
+async function windowed(n: number, window: number, one: (i: number) => Promise<void>): Promise<RunResult> {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: window }, async () => {
+      while (next < n) {
+        const i = next++;
+        const s = performance.now();
+        await one(i);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { perSec: n / secs, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99) };
+}
+
+/** A reply registry: the consumer side resolves what the publisher side waits for. */
+class Replies {
+  readonly #waiting = new Map<string, () => void>();
+  wait(id: string): Promise<void> {
+    return new Promise((resolve) => this.#waiting.set(id, resolve));
+  }
+  reply(id: string): void {
+    const r = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    r?.();
+  }
+}
+
+function workOf(i: number): ZoneWork {
+  return { zone: `rt${i % RT_ZONES}.bench.`, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq: Math.floor(i / RT_ZONES) + 1, id: i } };
+}
+
+async function bareRoundTrips(url: string, n: number, size: number): Promise<RunResult> {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  await jsm.streams.add({ name: 'bare', subjects: ['bare.>'], retention: RetentionPolicy.Workqueue });
+  await jsm.consumers.add('bare', { durable_name: 'bare', ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+  const consumer = await js.consumers.get('bare', 'bare');
+  const messages = await consumer.consume({ max_messages: WINDOW });
+  const replies = new Replies();
+  const handle = async (m: JsMsg): Promise<void> => {
+    await m.ackAck();
+    replies.reply(m.subject);
+  };
+  const loop = (async () => {
+    for await (const m of messages) void handle(m);
+  })();
+  const payload = new Uint8Array(size).fill(7);
+  const r = await windowed(n, WINDOW, async (i) => {
+    const subject = `bare.${i}`;
+    const replied = replies.wait(subject);
+    await js.publish(subject, payload);
+    await replied;
+  });
+  await messages.close();
+  await loop;
+  await nc.close();
+  return r;
+}
+
+async function hostRoundTrips(url: string, n: number): Promise<RunResult> {
+  const broker = await createJetStreamBroker({ servers: url, namespace: 'rt' });
+  const replies = new Replies();
+  const host = await ActorHost.open({
+    broker,
+    kinds,
+    shardCount: SHARDS,
+    logger,
+    concurrency: Math.max(1, Math.ceil(WINDOW / SHARDS) * 2),
+    hooks: { afterAck: (_key, work) => replies.reply(String(work.event['id'])) },
+  });
+  await host.acquireAll();
+  const r = await windowed(n, WINDOW, async (i) => {
+    const replied = replies.wait(String(i));
+    await host.submit(workOf(i));
+    await replied;
+  });
+  await host.stop();
+  await broker.close();
+  return r;
+}
+
+function natsRssMB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+async function actorEvents(url: string): Promise<{ eventsPerSec: number; peakRssMB: number; secs: number; stats: object }> {
+  const broker = await createJetStreamBroker({ servers: url, namespace: 'act' });
+  const host = await ActorHost.open({ broker, kinds, shardCount: SHARDS, logger, maxResident: MAX_RESIDENT, idleMs: IDLE_MS });
+  await host.acquireAll();
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+  let next = 0;
+  let done = 0;
+  const t0 = performance.now();
+  const progress = setInterval(() => {
+    if (!values.json) process.stderr.write(`  actors: ${next}/${ZONES} zones started, ${done} events, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB\r`);
+  }, 2000);
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL, ZONES) }, async () => {
+      while (next < ZONES) {
+        const z = next++;
+        for (let seq = 1; seq <= EVENTS; seq++) {
+          await host.send(`a${z}.bench.`, 'ctr', 'sequenced-counter', { type: 'inc', seq });
+          done++;
+        }
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  clearInterval(progress);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  const stats = host.stats();
+  await host.stop();
+  await broker.close();
+  return { eventsPerSec: done / secs, peakRssMB: peak / 2 ** 20, secs, stats };
+}
+
+const nats = await startNatsServer({ timeoutMs: 20_000 });
+const out: Record<string, number | string | boolean> = {};
+const rows: [string, string][] = [];
+try {
+  if (!values['skip-roundtrips']) {
+    const size = encodeWork(workOf(ROUNDTRIPS - 1)).length;
+    // Warm-up of both paths (stream/consumer creation, JIT), then the measured runs.
+    await bareRoundTrips(nats.url, Math.min(500, ROUNDTRIPS), size);
+    const nc = await connect({ servers: nats.url });
+    await (await jetstreamManager(nc)).streams.delete('bare');
+    await nc.close();
+    const bare = await bareRoundTrips(nats.url, ROUNDTRIPS, size);
+    const ours = await hostRoundTrips(nats.url, ROUNDTRIPS);
+    Object.assign(out, {
+      roundTrips: ROUNDTRIPS,
+      window: WINDOW,
+      messageBytes: size,
+      bareRoundTripsPerSec: Math.round(bare.perSec),
+      bareP50Ms: +bare.p50Ms.toFixed(2),
+      bareP99Ms: +bare.p99Ms.toFixed(2),
+      roundTripsPerSec: Math.round(ours.perSec),
+      roundTripP50Ms: +ours.p50Ms.toFixed(2),
+      roundTripP99Ms: +ours.p99Ms.toFixed(2),
+      roundTripRatio: +(ours.perSec / bare.perSec).toFixed(3),
+    });
+    rows.push(
+      ['message size', `${size} B, window ${WINDOW}, ${ROUNDTRIPS} round trips, ${SHARDS} shards`],
+      ['bare JetStream (publish, consume, ackAck, reply)', `${bare.perSec.toFixed(0)}/s  p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms`],
+      ['actor host (+ actor, KV CAS persist)', `${ours.perSec.toFixed(0)}/s  p50 ${ours.p50Ms.toFixed(2)} ms  p99 ${ours.p99Ms.toFixed(2)} ms`],
+      ['roundTripRatio (ours / bare; target >= 0.5)', (ours.perSec / bare.perSec).toFixed(3)],
+    );
+  }
+  if (!values['skip-actors']) {
+    const a = await actorEvents(nats.url);
+    if (!values.json) process.stderr.write('\n');
+    const natsPeak = natsRssMB(nats.daemon().proc.pid);
+    Object.assign(out, {
+      actorZones: ZONES,
+      actorEventsPerZone: EVENTS,
+      actorEventsPerSec: Math.round(a.eventsPerSec),
+      actorsPeakRssMB: Math.round(a.peakRssMB),
+      actorSeconds: +a.secs.toFixed(1),
+      natsPeakRssMB: Math.round(natsPeak),
+      maxResident: MAX_RESIDENT,
+    });
+    rows.push(
+      ['zone actors', `${ZONES} zones x ${EVENTS} events, ${PARALLEL} zones in flight, maxResident ${MAX_RESIDENT}, idle ${IDLE_MS} ms`],
+      ['actor events/s (each persisted to KV)', `${a.eventsPerSec.toFixed(0)}/s over ${a.secs.toFixed(1)} s`],
+      ['peak RSS of the host process (target < 1024 MB)', `${a.peakRssMB.toFixed(0)} MB`],
+      ['peak RSS of nats-server', `${natsPeak.toFixed(0)} MB`],
+      ['host stats', JSON.stringify(a.stats)],
+    );
+  }
+} finally {
+  await nats.stop();
+}
+
+const w = Math.max(...rows.map((r) => r[0].length));
+process.stdout.write(`bench:broker (nats-server ${nats.url})\n`);
+for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
