@@ -322,7 +322,11 @@ export class ActorHost {
   #onWork(msg: WorkMessage): Promise<void> {
     const work = decodeWork(msg.data);
     const zone = canonicalZone(work.zone);
+    const queuedAt = this.#now();
+    const ackWaitMs = this.#opts.ackWaitMs ?? 30_000;
     return this.#mailboxes.post(zone, async () => {
+      // Waited behind earlier work of the zone: restart ack-wait so it is not redelivered meanwhile.
+      if (this.#now() - queuedAt > ackWaitMs / 4) msg.working();
       await this.#apply({ ...work, zone }, msg);
     });
   }

@@ -147,6 +147,30 @@ describe('actor host on nats-server', { timeout: 120_000 }, () => {
     }
   });
 
+  test('each zone\'s work is applied in order while zones run concurrently', { timeout: 60_000 }, async () => {
+    const b = await createJetStreamBroker({ servers: nats.url, namespace: 'order' });
+    const host = await ActorHost.open({ broker: b, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], shardCount: SHARDS, concurrency: 32 });
+    try {
+      await host.acquireAll();
+      const zones = Array.from({ length: 12 }, (_, i) => `o${i}.example.`);
+      const per = 40;
+      const pubs: Promise<unknown>[] = [];
+      for (let seq = 1; seq <= per; seq++) for (const zone of zones) pubs.push(host.submit({ zone, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq } }));
+      await Promise.all(pubs);
+      await pollUntil('all applied', async () => {
+        for (const z of zones) if (ctx(await host.view(z, 'ctr'))?.lastSeq !== per) return false;
+        return true;
+      }, { timeoutMs: 30_000 });
+      for (const z of zones) {
+        const c = ctx(await host.view(z, 'ctr'));
+        assert.deepEqual([c?.count, c?.outOfOrder, c?.repeats], [per, 0, 0], z);
+      }
+    } finally {
+      await host.stop();
+      await b.close();
+    }
+  });
+
   test('idle actors are evicted from memory and restored from KV on demand', { timeout: 30_000 }, async () => {
     const b = await createJetStreamBroker({ servers: nats.url, namespace: 'evict' });
     const host = await ActorHost.open({ broker: b, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], shardCount: SHARDS, idleMs: 300 });
