@@ -1,6 +1,7 @@
 // The mpdns command: dispatches to one subcommand per file in cli/.
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   ctl: () => import('./ctl.ts'),
+  sign: () => import('./sign.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {

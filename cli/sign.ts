@@ -1,0 +1,373 @@
+// mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
+// CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  algorithmName,
+  DnssecError,
+  generateKey,
+  KSK_FLAGS,
+  loadKeyDir,
+  parseKeyFile,
+  parseSigningAlgorithm,
+  SignedZone,
+  SignPool,
+  writeKeyFiles,
+  ZSK_FLAGS,
+  type Denial,
+  type SigningKey,
+} from '../dns/dnssec/index.ts';
+import { DnsError, ParseError, RdataError } from '../dns/errors.ts';
+import { Tokenizer, type Token } from '../dns/presentation/index.ts';
+import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseRdata, rdataToText } from '../dns/rdata/index.ts';
+import type { RR } from '../dns/rr.ts';
+import { classFromString, classToString, RRType, typeFromString, typeToString } from '../dns/types.ts';
+
+const USAGE = `usage: mpdns sign --zone FILE --origin NAME --key-dir DIR [options]
+
+  --zone FILE              unsigned zone file
+  --origin NAME            zone apex
+  --key-dir DIR            BIND-style K<zone>+<alg>+<tag>.key/.private files; keys are
+                           generated here when it holds none for the zone
+  --algorithm ALG          ed25519 (default) or ecdsap256, for generated keys
+  --csk                    generate one combined signing key instead of a KSK and a ZSK
+  --nsec3                  NSEC3 (iterations 0, empty salt) instead of NSEC
+  --nsec3-salt HEX         NSEC3 salt (default empty)
+  --nsec3-iterations N     NSEC3 iterations (default 0, RFC 9276)
+  --opt-out                NSEC3 opt-out for unsigned delegations
+  --foreign-dnskeys FILE   other signers' DNSKEY records: published, never used (RFC 8901 model 2)
+  --out FILE               signed zone (default: ZONE.signed)
+  --ds-out FILE            DS records of every KSK (default: dsset-ORIGIN next to --out)
+  --threads N              signing threads (default 1)
+  --validity DAYS          signature validity (default 14)
+  --json                   print the summary as JSON
+`;
+
+export interface SignCommandResult {
+  readonly out: string;
+  readonly dsOut: string;
+  readonly records: number;
+  readonly signatures: number;
+  readonly generatedKeys: readonly string[];
+  readonly ms: { readonly load: number; readonly sign: number; readonly write: number };
+}
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        zone: { type: 'string' },
+        origin: { type: 'string' },
+        'key-dir': { type: 'string' },
+        algorithm: { type: 'string' },
+        csk: { type: 'boolean', default: false },
+        nsec3: { type: 'boolean', default: false },
+        'nsec3-salt': { type: 'string' },
+        'nsec3-iterations': { type: 'string' },
+        'opt-out': { type: 'boolean', default: false },
+        'foreign-dnskeys': { type: 'string' },
+        out: { type: 'string' },
+        'ds-out': { type: 'string' },
+        threads: { type: 'string' },
+        validity: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`mpdns sign: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    const zone = values.zone ?? fail('--zone is required');
+    const originText = values.origin ?? fail('--origin is required');
+    const keyDir = values['key-dir'] ?? fail('--key-dir is required');
+    let origin: Fqdn;
+    try {
+      origin = parseName(originText.endsWith('.') ? originText : `${originText}.`);
+    } catch (err) {
+      fail(`--origin: ${(err as Error).message}`);
+    }
+    const threads = values.threads === undefined ? 1 : Number(values.threads);
+    if (!Number.isInteger(threads) || threads < 1 || threads > Math.max(64, availableParallelism())) {
+      fail(`--threads must be a positive integer, not "${values.threads}"`);
+    }
+    const iterations = values['nsec3-iterations'] === undefined ? 0 : Number(values['nsec3-iterations']);
+    if (!Number.isInteger(iterations) || iterations < 0 || iterations > 65535) fail('--nsec3-iterations must be 0..65535');
+    const saltHex = values['nsec3-salt'] ?? '';
+    if (!/^([0-9a-fA-F]{2})*$/.test(saltHex) || saltHex.length > 510) fail('--nsec3-salt must be hex octets');
+    const validityDays = values.validity === undefined ? 14 : Number(values.validity);
+    if (!(validityDays > 0 && validityDays <= 365)) fail('--validity must be 1..365 days');
+    const nsec3 = values.nsec3 || values['opt-out'] || values['nsec3-salt'] !== undefined || values['nsec3-iterations'] !== undefined;
+    const denial: Denial = nsec3
+      ? { kind: 'nsec3', iterations, salt: new Uint8Array(Buffer.from(saltHex, 'hex')), optOut: values['opt-out'] }
+      : { kind: 'nsec' };
+    const out = values.out ?? `${zone}.signed`;
+    const result = await signCommand({
+      zone,
+      origin,
+      keyDir,
+      ...(values.algorithm !== undefined ? { algorithm: values.algorithm } : {}),
+      csk: values.csk,
+      denial,
+      ...(values['foreign-dnskeys'] !== undefined ? { foreignDnskeys: values['foreign-dnskeys'] } : {}),
+      out,
+      dsOut: values['ds-out'] ?? join(dirname(out), `dsset-${origin}`),
+      threads,
+      validityDays,
+    });
+    if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+    else {
+      for (const f of result.generatedKeys) process.stdout.write(`generated ${f}\n`);
+      process.stdout.write(
+        `signed ${origin}: ${result.records} records, ${result.signatures} signatures -> ${result.out}; DS -> ${result.dsOut} ` +
+          `(load ${result.ms.load} ms, sign ${result.ms.sign} ms, write ${result.ms.write} ms)\n`,
+      );
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`mpdns sign: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof DnsError) {
+      process.stderr.write(`mpdns sign: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && typeof e.path === 'string') {
+      process.stderr.write(`mpdns sign: ${e.path}: ${e.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export interface SignCommandOptions {
+  readonly zone: string;
+  readonly origin: Fqdn;
+  readonly keyDir: string;
+  readonly algorithm?: string;
+  readonly csk: boolean;
+  readonly denial: Denial;
+  readonly foreignDnskeys?: string;
+  readonly out: string;
+  readonly dsOut: string;
+  readonly threads: number;
+  readonly validityDays: number;
+}
+
+/** Loads or generates the zone's keys. Generated keys are written only after signing succeeds. */
+async function zoneKeys(opts: SignCommandOptions): Promise<{ keys: SigningKey[]; generated: boolean }> {
+  const keys = await loadKeyDir(opts.keyDir, opts.origin);
+  const wanted = opts.algorithm === undefined ? undefined : parseSigningAlgorithm(opts.algorithm);
+  if (keys.length > 0) {
+    const first = keys[0] as SigningKey;
+    if (wanted !== undefined && first.algorithm !== wanted) {
+      throw new DnssecError(
+        `${opts.keyDir}: key ${first.keyTag} for ${opts.origin} is ${algorithmName(first.algorithm)}, --algorithm asks for ${algorithmName(wanted)}`,
+      );
+    }
+    return { keys, generated: false };
+  }
+  const alg = wanted ?? 15;
+  const generated = opts.csk
+    ? [generateKey(opts.origin, alg, KSK_FLAGS)]
+    : [generateKey(opts.origin, alg, KSK_FLAGS), generateKey(opts.origin, alg, ZSK_FLAGS)];
+  return { keys: generated, generated: true };
+}
+
+async function readForeign(file: string): Promise<Uint8Array[]> {
+  const text = await readFile(file, 'utf8');
+  const out: Uint8Array[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.replace(/;.*$/, '').trim() === '') return;
+    out.push(parseKeyFile(line, `${file}:${i + 1}`).dnskey);
+  });
+  return out;
+}
+
+/** Presentation text of a signed zone, one RR per line. */
+export function formatZone(records: Iterable<RR>): string {
+  const parts: string[] = [];
+  for (const r of records) {
+    parts.push(`${r.name}\t${r.ttl}\t${classToString(r.class)}\t${typeToString(r.type)}\t${rdataToText(r.type, r.rdata)}\n`);
+  }
+  return parts.join('');
+}
+
+async function writeAtomically(files: readonly { path: string; text: string }[]): Promise<void> {
+  const temps = files.map((f) => ({ ...f, tmp: `${f.path}.tmp-${process.pid}` }));
+  try {
+    for (const f of temps) await writeFile(f.tmp, f.text);
+    for (const f of temps) await rename(f.tmp, f.path);
+  } catch (err) {
+    await Promise.all(temps.map((f) => rm(f.tmp, { force: true })));
+    throw err;
+  }
+}
+
+/** The work of `mpdns sign`, callable from tests and benchmarks. */
+export async function signCommand(opts: SignCommandOptions): Promise<SignCommandResult> {
+  const t0 = performance.now();
+  const records = await readZoneRecords(opts.zone, opts.origin);
+  const { keys, generated } = await zoneKeys(opts);
+  const foreign = opts.foreignDnskeys === undefined ? [] : await readForeign(opts.foreignDnskeys);
+  const t1 = performance.now();
+  const cfg = {
+    origin: opts.origin,
+    keys,
+    foreignDnskeys: foreign,
+    denial: opts.denial,
+    policy: { inceptionOffset: -3600, validity: Math.round(opts.validityDays * 86400), jitter: Math.round(opts.validityDays * 86400 * 0.1), seed: 0x6d70646e },
+  };
+  let signed: SignedZone;
+  try {
+    if (opts.threads > 1) {
+      const pool = new SignPool(keys, opts.threads);
+      try {
+        signed = await SignedZone.signParallel(records, cfg, pool);
+      } finally {
+        await pool.close();
+      }
+    } else signed = SignedZone.sign(records, cfg);
+  } catch (err) {
+    if (err instanceof DnsError) throw new DnssecError(`${opts.zone}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const t2 = performance.now();
+  const text = formatZone(signed.records());
+  const ds = signed
+    .dsSet(2)
+    .map((d) => `${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`)
+    .join('');
+  const generatedKeys: string[] = [];
+  if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(opts.keyDir, k));
+  await writeAtomically([
+    { path: opts.out, text },
+    { path: opts.dsOut, text: ds },
+  ]);
+  const t3 = performance.now();
+  return {
+    out: opts.out,
+    dsOut: opts.dsOut,
+    records: records.length,
+    signatures: signed.stats.signatures,
+    generatedKeys,
+    ms: { load: Math.round(t1 - t0), sign: Math.round(t2 - t1), write: Math.round(t3 - t2) },
+  };
+}
+
+const TTL_RE = /^([0-9]+[smhdwSMHDW]?)+$/;
+const TTL_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+function ttlOf(text: string): number {
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  let total = 0;
+  for (const m of text.matchAll(/([0-9]+)([smhdw])/gi)) total += Number(m[1]) * (TTL_UNIT[(m[2] ?? 's').toLowerCase()] ?? 1);
+  return total;
+}
+
+/**
+ * Reads an RFC 1035 master file into RRs: $ORIGIN, $TTL, omitted owner/TTL/class, TTL and
+ * class in either order, every RDATA format dns/rdata knows plus RFC 3597 `\#`. Interim reader
+ * on the shared tokenizer and RDATA parser until dns/ has a zone-file module; errors are
+ * ParseErrors with FILE:LINE:COLUMN.
+ */
+export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]> {
+  const text = await readFile(file, 'utf8');
+  const out: RR[] = [];
+  const tok = new Tokenizer(text, file);
+  let curOrigin = origin;
+  let defaultTtl: number | undefined;
+  let lastOwner: Fqdn | undefined;
+  let lastTtl: number | undefined;
+  const err = (t: Token | undefined, line: number, msg: string, cause?: unknown): never => {
+    throw new ParseError(msg, file, t?.line ?? line, t?.col ?? 1, cause === undefined ? undefined : { cause });
+  };
+  for (let l = tok.next(); l !== undefined; l = tok.next()) {
+    const tokens = l.tokens;
+    let i = 0;
+    const first = tokens[0] as Token;
+    if (!l.indented && first.text.startsWith('$')) {
+      const arg = tokens[1];
+      const directive = first.text.toUpperCase();
+      if (directive === '$ORIGIN') {
+        if (arg === undefined) err(first, l.line, '$ORIGIN needs a name');
+        try {
+          curOrigin = parseName((arg as Token).text, curOrigin);
+        } catch (e) {
+          err(arg, l.line, (e as Error).message, e);
+        }
+      } else if (directive === '$TTL') {
+        if (arg === undefined || !TTL_RE.test(arg.text)) err(arg ?? first, l.line, '$TTL needs a TTL');
+        defaultTtl = ttlOf((arg as Token).text);
+      } else {
+        err(first, l.line, `unsupported directive ${first.text}`);
+      }
+      continue;
+    }
+    let owner: Fqdn;
+    if (l.indented) {
+      if (lastOwner === undefined) err(first, l.line, 'no previous owner name');
+      owner = lastOwner as Fqdn;
+    } else {
+      try {
+        owner = parseName(first.text, curOrigin);
+      } catch (e) {
+        return err(first, l.line, (e as Error).message, e);
+      }
+      i = 1;
+    }
+    let ttl: number | undefined;
+    let klass = 1;
+    for (let k = 0; k < 2; k++) {
+      const t = tokens[i];
+      if (t === undefined) break;
+      if (ttl === undefined && TTL_RE.test(t.text)) {
+        ttl = ttlOf(t.text);
+        i++;
+      } else if (/^(IN|CH|HS|CLASS[0-9]+)$/i.test(t.text)) {
+        klass = classFromString(t.text) ?? 1;
+        i++;
+      }
+    }
+    const typeTok = tokens[i];
+    if (typeTok === undefined) return err(first, l.line, 'missing RR type');
+    const type = typeFromString(typeTok.text);
+    if (type === undefined) return err(typeTok, l.line, `unknown RR type "${typeTok.text}"`);
+    const rdataTokens = tokens.slice(i + 1);
+    let rdata: Uint8Array;
+    try {
+      rdata = parseRdata(type, rdataTokens, curOrigin);
+    } catch (e) {
+      const at = e instanceof RdataError ? rdataTokens[e.tokenIndex] : undefined;
+      return err(at ?? typeTok, l.line, `${typeToString(type)}: ${(e as Error).message}`, e);
+    }
+    ttl ??= defaultTtl ?? lastTtl;
+    if (ttl === undefined && type === RRType.SOA) ttl = Number(rdataTokens[rdataTokens.length - 1]?.text ?? 0);
+    if (ttl === undefined) return err(first, l.line, 'no TTL and no $TTL');
+    out.push({ name: owner, type, class: klass, ttl, rdata });
+    lastOwner = owner;
+    lastTtl = ttl;
+  }
+  return out;
+}

@@ -1,0 +1,162 @@
+// `mpdns sign` end to end: generated keys, BIND-generated keys, foreign DNSKEYs, NSEC3, threads;
+// the output judged by dnssec-verify and ldns-verify-zone; bad input gives one clear error,
+// exit 1 and no output file.
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { haveBinary } from './support/daemon.ts';
+import { tmpDir, type TmpDir } from './support/tmp.ts';
+
+const exec = promisify(execFile);
+const MPDNS = join(import.meta.dirname, '..', 'bin', 'mpdns');
+
+const ZONE = `$ORIGIN example.
+$TTL 3600
+@ IN SOA ns1 hostmaster 2026112701 7200 3600 1209600 300
+@ IN NS ns1
+@ IN MX 10 mail
+ns1 IN A 192.0.2.1
+mail 300 IN A 192.0.2.3
+www IN A 192.0.2.2
+www IN TXT "hello; world" "two"
+*.w IN TXT wild
+sub IN NS ns.sub
+ns.sub IN A 192.0.2.9
+a.b.c IN AAAA 2001:db8::1
+`;
+
+async function sh(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: string }> {
+  try {
+    const r = await exec(cmd, args, { timeout: 60_000, ...(cwd !== undefined ? { cwd } : {}) });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 99, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+async function judges(file: string): Promise<void> {
+  const b = await sh('dnssec-verify', ['-q', '-o', 'example.', file]);
+  assert.equal(b.code, 0, `dnssec-verify: ${b.out}`);
+  const l = await sh('ldns-verify-zone', [file]);
+  assert.equal(l.code, 0, `ldns-verify-zone: ${l.out}`);
+}
+
+const missing = ['dnssec-verify', 'ldns-verify-zone', 'dnssec-keygen', 'dnssec-dsfromkey'].filter((b) => !haveBinary(b));
+const skip = missing.length > 0 ? `needs ${missing.join(', ')}` : false;
+let dir: TmpDir;
+let zoneFile: string;
+before(async () => {
+  dir = await tmpDir('mpdns-sign-cli-');
+  zoneFile = join(dir.path, 'example.zone');
+  await writeFile(zoneFile, ZONE);
+});
+after(async () => {
+  await dir.remove();
+});
+
+test('generates a KSK and a ZSK, signs; DS equals dnssec-dsfromkey of the generated KSK', { skip, timeout: 60_000 }, async () => {
+  const keys = join(dir.path, 'k1');
+  await mkdir(keys);
+  const out = join(dir.path, 'one.signed');
+  const ds = join(dir.path, 'one.ds');
+  const r = await sh(MPDNS, ['sign', '--zone', zoneFile, '--origin', 'example.', '--key-dir', keys, '--out', out, '--ds-out', ds]);
+  assert.equal(r.code, 0, r.out);
+  const files = (await readdir(keys)).sort();
+  assert.equal(files.length, 4);
+  assert.ok(files.every((f) => /^Kexample\.\+015\+[0-9]{5}\.(key|private)$/.test(f)));
+  await judges(out);
+  const ksk = [];
+  for (const f of files.filter((x) => x.endsWith('.key'))) {
+    if ((await readFile(join(keys, f), 'utf8')).includes('DNSKEY 257')) ksk.push(f);
+  }
+  assert.equal(ksk.length, 1);
+  const bind = await sh('dnssec-dsfromkey', ['-2', join(keys, ksk[0] ?? '')]);
+  const norm = (s: string): string => s.trim().split(/\s+/).filter((t) => !/^[0-9]+$/.test(t) || t.length < 6).join(' ').replace(/ 3600 /, ' ');
+  assert.equal(norm((await readFile(ds, 'utf8')).replace('\t3600\t', ' ')), norm(bind.out));
+  // Signing again reuses the keys.
+  const again = await sh(MPDNS, ['sign', '--zone', zoneFile, '--origin', 'example.', '--key-dir', keys, '--out', out, '--ds-out', ds]);
+  assert.equal(again.code, 0, again.out);
+  assert.equal((await readdir(keys)).length, 4);
+});
+
+test('BIND-generated P-256 keys, foreign DNSKEYs (model 2), NSEC3, --threads 2', { skip, timeout: 90_000 }, async () => {
+  const keys = join(dir.path, 'k2');
+  const foreignDir = join(dir.path, 'foreign');
+  await mkdir(keys);
+  await mkdir(foreignDir);
+  await sh('dnssec-keygen', ['-q', '-K', keys, '-a', 'ECDSAP256SHA256', '-f', 'KSK', 'example.']);
+  await sh('dnssec-keygen', ['-q', '-K', keys, '-a', 'ECDSAP256SHA256', 'example.']);
+  await sh('dnssec-keygen', ['-q', '-K', foreignDir, '-a', 'ECDSAP256SHA256', '-f', 'KSK', 'example.']);
+  await sh('dnssec-keygen', ['-q', '-K', foreignDir, '-a', 'ECDSAP256SHA256', 'example.']);
+  let foreign = '';
+  for (const f of (await readdir(foreignDir)).filter((x) => x.endsWith('.key'))) foreign += await readFile(join(foreignDir, f), 'utf8');
+  const foreignFile = join(dir.path, 'foreign.keys');
+  await writeFile(foreignFile, foreign);
+  const out = join(dir.path, 'two.signed');
+  const r = await sh(MPDNS, ['sign', '--zone', zoneFile, '--origin', 'example', '--key-dir', keys, '--nsec3', '--foreign-dnskeys', foreignFile, '--threads', '2', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.out);
+  const summary = JSON.parse(r.out.trim().split('\n').pop() ?? '{}') as { signatures: number; generatedKeys: string[] };
+  assert.deepEqual(summary.generatedKeys, []);
+  await judges(out);
+  const text = await readFile(out, 'utf8');
+  assert.equal(text.split('\n').filter((l) => /\tDNSKEY\t/.test(l)).length, 4);
+  assert.ok(/\tNSEC3PARAM\t1 0 0 -/.test(text));
+  assert.ok(existsSync(join(dir.path, 'dsset-example.')));
+  assert.equal((await readFile(join(dir.path, 'dsset-example.'), 'utf8')).trim().split('\n').length, 2, 'DS for both KSKs');
+});
+
+test('bad input: one clear error naming the file and key or record, exit 1, no output', { skip, timeout: 120_000 }, async () => {
+  const keys = join(dir.path, 'k3');
+  await mkdir(keys);
+  const ok = await sh(MPDNS, ['sign', '--zone', zoneFile, '--origin', 'example.', '--key-dir', keys, '--out', join(dir.path, 'k3.signed')]);
+  assert.equal(ok.code, 0, ok.out);
+  const noSoa = join(dir.path, 'nosoa.zone');
+  await writeFile(noSoa, ZONE.split('\n').filter((l) => !l.includes('SOA')).join('\n'));
+  const outside = join(dir.path, 'outside.zone');
+  await writeFile(outside, ZONE + 'www.other. IN A 192.0.2.1\n');
+  const broken = join(dir.path, 'broken.zone');
+  await writeFile(broken, ZONE + 'bad IN A 192.0.2\n');
+  const mismatched = join(dir.path, 'k4');
+  await mkdir(mismatched);
+  const [priv] = (await readdir(keys)).filter((f) => f.endsWith('.private'));
+  for (const f of await readdir(keys)) await writeFile(join(mismatched, f), await readFile(join(keys, f)));
+  const privPath = join(mismatched, priv ?? '');
+  const privText = await readFile(privPath, 'utf8');
+  await writeFile(privPath, privText.replace(/PrivateKey: (.)/, (_m, c: string) => `PrivateKey: ${c === 'A' ? 'B' : 'A'}`));
+  const wrongZone = join(dir.path, 'k5');
+  await mkdir(wrongZone);
+  await sh('dnssec-keygen', ['-q', '-K', wrongZone, '-a', 'ED25519', 'other.']);
+  for (const f of await readdir(wrongZone)) {
+    const renamed = f.replace('Kother.', 'Kexample.');
+    await writeFile(join(wrongZone, renamed), await readFile(join(wrongZone, f)));
+  }
+  const unreadable = join(dir.path, 'k6');
+  await mkdir(unreadable);
+  for (const f of (await readdir(keys)).filter((x) => x.endsWith('.key'))) await writeFile(join(unreadable, f), await readFile(join(keys, f)));
+
+  const cases: [string, string[], RegExp][] = [
+    ['zone without SOA', ['--zone', noSoa, '--key-dir', keys], /nosoa\.zone: zone example\. has no SOA/],
+    ['record outside the zone', ['--zone', outside, '--key-dir', keys], /outside\.zone: record outside the zone example\.: www\.other\. A/],
+    ['zone file syntax', ['--zone', broken, '--key-dir', keys], /broken\.zone:14:10: A: bad IPv4 address "192.0.2"/],
+    ['unsupported algorithm', ['--zone', zoneFile, '--key-dir', join(dir.path, 'empty'), '--algorithm', 'rsasha1'], /unsupported signing algorithm "rsasha1"/],
+    ['mismatched private key', ['--zone', zoneFile, '--key-dir', mismatched], /k4\/Kexample\.\+015\+[0-9]{5}\.private: private key does not match the public key [0-9]+/],
+    ['key for another zone', ['--zone', zoneFile, '--key-dir', wrongZone], /k5\/Kexample\.\+015\+[0-9]{5}\.key: key [0-9]+ is for zone other\., not example\./],
+    ['unreadable private key', ['--zone', zoneFile, '--key-dir', unreadable], /k6\/Kexample\.\+015\+[0-9]{5}\.private: cannot read the private key file/],
+    ['algorithm differs from the keys', ['--zone', zoneFile, '--key-dir', keys, '--algorithm', 'ecdsap256'], /is ED25519, --algorithm asks for ECDSAP256SHA256/],
+  ];
+  await mkdir(join(dir.path, 'empty'));
+  for (const [what, args, message] of cases) {
+    const out = join(dir.path, `bad-${what.replace(/ /g, '-')}.signed`);
+    const r = await sh(MPDNS, ['sign', '--origin', 'example.', '--out', out, '--ds-out', `${out}.ds`, ...args]);
+    assert.equal(r.code, 1, `${what}: exit ${r.code}: ${r.out}`);
+    assert.match(r.out, message, what);
+    assert.equal(r.out.trim().split('\n').length, 1, `${what}: one line: ${r.out}`);
+    assert.ok(!existsSync(out) && !existsSync(`${out}.ds`), `${what}: no output written`);
+  }
+  assert.deepEqual((await readdir(join(dir.path, 'empty'))).length, 0, 'no keys generated for a failed run');
+});
