@@ -18,8 +18,10 @@ import { pollUntil } from './support/poll.ts';
 
 const CONF = fileURLToPath(new URL('../deploy/nats/nats-server.conf', import.meta.url));
 const ROLES = ['agent', 'combiner', 'signer', 'gateway', 'admin'] as const;
+// nats-server parses a variable's value as a config value: a password starting with a digit
+// would become a number (see deploy/nats/README.md).
 const secrets: Record<string, string> = Object.fromEntries(
-  ROLES.map((r) => [`MPDNS_NATS_${r.toUpperCase()}_PASSWORD`, randomBytes(12).toString('hex')]),
+  ROLES.map((r) => [`MPDNS_NATS_${r.toUpperCase()}_PASSWORD`, `p${randomBytes(12).toString('hex')}`]),
 );
 const checkEnv: NodeJS.ProcessEnv = { ...process.env, ...secrets, MPDNS_NATS_STORE_DIR: '/nonexistent/mpdns-check' };
 const pass = (role: string): string => secrets[`MPDNS_NATS_${role.toUpperCase()}_PASSWORD`] ?? '';
