@@ -193,15 +193,20 @@ export class ActorHost {
 
   /** Holds every shard (a single replica without a coordinator). */
   async acquireAll(): Promise<void> {
-    for (let s = 0; s < this.shardCount; s++) await this.acquire(s);
+    const listing = await this.#kv.keys();
+    for (let s = 0; s < this.shardCount; s++) await this.#acquire(s, listing);
   }
 
   /** Takes over a shard: re-arms the deadlines of its persisted machines, restores them, consumes its work. */
-  async acquire(shard: number): Promise<void> {
+  acquire(shard: number): Promise<void> {
+    return this.#acquire(shard, undefined);
+  }
+
+  async #acquire(shard: number, listing: readonly string[] | undefined): Promise<void> {
     if (this.#stopped) throw new HostStoppedError('actor host stopped');
     if (this.#held.has(shard)) return;
     this.#held.add(shard);
-    const keys = (await this.#kv.keys()).filter((k) => {
+    const keys = (listing ?? (await this.#kv.keys())).filter((k) => {
       const p = parseMachineKey(k);
       return p !== undefined && shardOf(p.zone, this.shardCount) === shard;
     });
