@@ -41,6 +41,8 @@ interface Sub {
   readonly filter: string;
   readonly capacity: number;
   running: number;
+  /** Resolves when `running` next drops to 0 (set while someone waits for that). */
+  idle?: () => void;
   stopped: boolean;
   run(m: StoredMsg): Promise<void>;
 }
@@ -104,6 +106,7 @@ class QueueState {
         sub.running++;
         void sub.run(m).finally(() => {
           sub.running--;
+          if (sub.running === 0) sub.idle?.();
           this.schedulePump();
         });
         break;
@@ -238,7 +241,9 @@ class EmbeddedBroker implements Broker {
           const i = q.subs.indexOf(sub);
           if (i >= 0) q.subs.splice(i, 1);
         }
-        while (subs.some((s) => s.running > 0)) await new Promise((r) => setTimeout(r, 5));
+        await Promise.all(
+          subs.filter((s) => s.running > 0).map((s) => new Promise<void>((resolve) => (s.idle = resolve))),
+        );
         this.open.delete(handle);
       },
     };

@@ -96,6 +96,9 @@ function permissionViolation(err: unknown): PermissionViolationError | undefined
   return undefined;
 }
 
+/** Prefix of the msgIds `publish` makes up; they are not shown to handlers. */
+const AUTO_MSG_ID = 'mpdns-auto-';
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Connects and returns a JetStream broker; retries the first connect until the server is up. */
@@ -247,7 +250,7 @@ class JetStreamBroker implements Broker {
     this.live();
     const queue = this.subjects.queueOf(subject);
     // Always carry a msgId so our own retries through a disconnect cannot duplicate the message.
-    const msgID = opts.msgId ?? nuid.next();
+    const msgID = opts.msgId ?? `${AUTO_MSG_ID}${nuid.next()}`;
     const deadline = Date.now() + this.publishTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -360,7 +363,7 @@ class JetStreamBroker implements Broker {
       subject: m.subject,
       data: plain(m.data),
       deliveryCount: m.info.deliveryCount,
-      ...(msgId !== undefined && msgId !== '' ? { msgId } : {}),
+      ...(msgId !== undefined && msgId !== '' && !msgId.startsWith(AUTO_MSG_ID) ? { msgId } : {}),
       id: `${m.seq}`,
       ack: async () => {
         if (!(await m.ackAck())) throw new BrokerError(`ack of ${m.subject} not confirmed`);

@@ -10,7 +10,10 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** Stops a consumer, subscription or watch; resolves when no handler will be called any more. */
+/**
+ * Stops a consumer, subscription or watch; resolves when no handler will be called any more and
+ * running handlers have returned (so a handler that never returns keeps `stop` waiting).
+ */
 export interface Stoppable {
   stop(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export interface WorkMessage {
   readonly data: Uint8Array;
   /** 1 on first delivery, incremented on every redelivery (nak or ack-wait expiry). */
   readonly deliveryCount: number;
+  /** The publisher's de-duplication id, when it gave one. */
   readonly msgId?: string;
   /** Removes the message for good; resolves only once the broker confirmed it (JetStream ackAck). */
   ack(): Promise<void>;
@@ -54,7 +58,8 @@ export type WorkHandler = (msg: WorkMessage) => Promise<void> | void;
 export interface ConsumeOptions {
   /**
    * Shards of the queue to consume (one durable consumer per shard). Omitted: the whole queue
-   * through one consumer. A queue is either consumed by shard or whole, never both at once.
+   * through one consumer. A queue is consumed either by shard or whole for its whole life: the
+   * durable consumers outlive the process, and WorkQueue streams refuse overlapping ones.
    */
   shards?: readonly number[];
   /** Handler invocations per message before it is dead-lettered. Default 5. */

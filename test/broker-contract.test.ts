@@ -174,6 +174,19 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       await c.stop();
     });
 
+    it('a queue is consumed whole or by shard, never both at once', T, async () => {
+      const q = uniqueQueue();
+      const whole = await broker.consume(q, () => {});
+      await assert.rejects(broker.consume(q, () => {}, { shards: [0] }));
+      await whole.stop();
+      const q2 = uniqueQueue();
+      const s01 = await broker.consume(q2, () => {}, { shards: [0, 1] });
+      const s2 = await broker.consume(q2, () => {}, { shards: [2] });
+      await assert.rejects(broker.consume(q2, () => {}));
+      await s01.stop();
+      await s2.stop();
+    });
+
     it('KV: create, compare-and-set update, typed mismatch, delete, keys', T, async () => {
       const kv = await broker.kv(`kv${n++}`);
       const r1 = await kv.create('zone.a', bytes('1'));
