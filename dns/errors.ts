@@ -61,3 +61,18 @@ export class RdataError extends ParseError {
     super(reason, undefined, undefined, undefined, options);
   }
 }
+
+/**
+ * A zone whose contents break a zone rule (record outside the origin, two SOAs, CNAME and other
+ * data at one name, no NS at the apex, ...). `record` names the offending record when there is one.
+ */
+export class ZoneError extends DnsError {
+  override name = 'ZoneError';
+  constructor(
+    readonly reason: string,
+    readonly record?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(record === undefined ? reason : `${reason}: ${record}`, options);
+  }
+}

@@ -10,3 +10,6 @@ export * from './message.ts';
 export * from './canonical.ts';
 export * from './serial.ts';
 export * from './tsig.ts';
+export * from './zone.ts';
+export * from './zone-lookup.ts';
+export * from './zone-diff.ts';

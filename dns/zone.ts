@@ -1,0 +1,515 @@
+// The in-memory zone: RRsets by (owner, type), the set of names (with empty non-terminals),
+// zone cuts and the SOA. Built once by ZoneBuilder (the zone-file parser and the transfer
+// client feed it record by record, then finish() validates the whole); changed afterwards only
+// through applyDiff, which validates, bumps the serial and returns the journal entry.
+//
+// Rules (see docs/decisions.md, "Zone files and the zone store"):
+// - Every record is at or below the origin and of the zone's class.
+// - Exactly one SOA, at the apex; at least one NS at the apex.
+// - CNAME is a singleton and shares its name only with RRSIG and NSEC (RFC 2181 §10.1, 4035).
+// - An RRset has one TTL (RFC 2181 §5.2). Loading keeps the first TTL seen and reports the
+//   others as warnings (BIND does the same); a diff that adds a record with another TTL moves
+//   the whole RRset to the new TTL, and the journal entry says so.
+// - Identical records (owner, type, class, RDATA) are kept once (RFC 2181 §5).
+import { ZoneError } from './errors.ts';
+import { compareNames, isSubdomain, nameLabelBytes, parentName, type Fqdn } from './name.ts';
+import type { RR } from './rr.ts';
+import { serialAdd, serialGt } from './serial.ts';
+import { CLASS_IN } from './rr.ts';
+import { classToString, RRType, typeToString } from './types.ts';
+
+/** All records of one (owner, type) with their shared TTL. `rdata` is in insertion order. */
+export interface RRset {
+  readonly name: Fqdn;
+  readonly type: number;
+  readonly class: number;
+  readonly ttl: number;
+  readonly rdata: readonly Uint8Array[];
+}
+
+/** One change of a zone, from one serial to the next: what IXFR sends and the journal keeps. */
+export interface ZoneDiff {
+  readonly fromSerial: number;
+  readonly toSerial: number;
+  /** Records removed; the old SOA first. */
+  readonly removed: readonly RR[];
+  /** Records added; the new SOA first. */
+  readonly added: readonly RR[];
+}
+
+/** Where a name stands in the zone. */
+export type NameStatus =
+  | 'outside' // not at or below the origin
+  | 'absent' // in the zone's namespace but no such name
+  | 'auth' // authoritative data (the apex included)
+  | 'ent' // empty non-terminal: no data, but names below it
+  | 'cut' // delegation point: NS below the apex
+  | 'occluded'; // below a cut (glue and anything else there)
+
+/** What ZoneBuilder.add did with one record. */
+export type AddOutcome = 'added' | 'duplicate' | 'ttl-unified';
+
+interface MutableRRset {
+  readonly name: Fqdn;
+  readonly type: number;
+  readonly class: number;
+  ttl: number;
+  rdata: Uint8Array[];
+}
+
+/** A name: its RRsets (empty for an empty non-terminal) and how many names sit directly below. */
+interface Node {
+  sets: MutableRRset[];
+  children: number;
+}
+
+/** Types that may share a name with a CNAME (RFC 4035 §2.5, RFC 2181 §10.1). */
+const CNAME_COMPANIONS = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.CNAME]);
+
+export function rrText(rr: { name: Fqdn; type: number; class: number; ttl: number }): string {
+  return `${rr.name} ${rr.ttl} ${classToString(rr.class)} ${typeToString(rr.type)}`;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function indexOfRdata(list: readonly Uint8Array[], rdata: Uint8Array): number {
+  for (let i = 0; i < list.length; i++) if (sameBytes(list[i] as Uint8Array, rdata)) return i;
+  return -1;
+}
+
+/** The serial inside SOA RDATA (the 32-bit field 20 octets before the end). */
+export function serialOfSoaRdata(rdata: Uint8Array): number {
+  const o = rdata.length - 20;
+  if (o < 2) throw new ZoneError('SOA RDATA too short');
+  return (
+    (rdata[o] as number) * 0x1000000 +
+    (((rdata[o + 1] as number) << 16) | ((rdata[o + 2] as number) << 8) | (rdata[o + 3] as number))
+  );
+}
+
+/** A copy of SOA RDATA with another serial. */
+export function soaRdataWithSerial(rdata: Uint8Array, serial: number): Uint8Array {
+  const out = rdata.slice();
+  const o = out.length - 20;
+  out[o] = (serial >>> 24) & 0xff;
+  out[o + 1] = (serial >>> 16) & 0xff;
+  out[o + 2] = (serial >>> 8) & 0xff;
+  out[o + 3] = serial & 0xff;
+  return out;
+}
+
+/**
+ * Sort key with the same order as compareNames (RFC 4034 §6.1): labels from the right, each
+ * label's octets as characters, a 0x00 after each label (so a shorter label sorts first).
+ * Octets 0 and 1 are written as 0x01 0x01 and 0x01 0x02 to keep 0x00 a pure separator.
+ */
+function canonicalKey(name: Fqdn): string {
+  if (!name.includes('\\')) {
+    if (name === '.') return '';
+    const labels = name.slice(0, -1).split('.');
+    let k = '';
+    for (let i = labels.length - 1; i >= 0; i--) k += (labels[i] as string) + '\x00';
+    return k;
+  }
+  const labels = nameLabelBytes(name);
+  let k = '';
+  for (let i = labels.length - 1; i >= 0; i--) {
+    for (const b of labels[i] as Uint8Array) {
+      k += b === 0 ? '\x01\x01' : b === 1 ? '\x01\x02' : String.fromCharCode(b);
+    }
+    k += '\x00';
+  }
+  return k;
+}
+
+/** Sorts names into canonical order (fast: one key per name, plain string comparison). */
+export function sortNamesCanonical(names: Iterable<Fqdn>): Fqdn[] {
+  const keyed: { k: string; n: Fqdn }[] = [];
+  for (const n of names) keyed.push({ k: canonicalKey(n), n });
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((e) => e.n);
+}
+
+/** Binary search in a canonically sorted name list: index of `name`, or -(insertion point)-1. */
+function searchNames(sorted: readonly Fqdn[], name: Fqdn): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareNames(sorted[mid] as Fqdn, name);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
+
+export class Zone {
+  readonly origin: Fqdn;
+  readonly class: number;
+  readonly #nodes = new Map<Fqdn, Node>();
+  readonly #cuts = new Set<Fqdn>();
+  #sorted: Fqdn[] | undefined;
+  #size = 0;
+  #soa: MutableRRset | undefined;
+
+  /** Use ZoneBuilder (or the zone-file parser); a bare Zone is empty and not valid. */
+  constructor(origin: Fqdn, klass: number = CLASS_IN) {
+    this.origin = origin;
+    this.class = klass;
+    this.#nodes.set(origin, { sets: [], children: 0 });
+  }
+
+  // ---- reading ---------------------------------------------------------------------------
+
+  /** Number of records. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The apex SOA RRset (one record). */
+  get soa(): RRset {
+    if (this.#soa === undefined) throw new ZoneError('zone has no SOA', this.origin);
+    return this.#soa;
+  }
+
+  /** The apex SOA as an RR. */
+  soaRR(): RR {
+    const s = this.soa;
+    return { name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata: s.rdata[0] as Uint8Array };
+  }
+
+  get serial(): number {
+    return serialOfSoaRdata(this.soa.rdata[0] as Uint8Array);
+  }
+
+  /** The RRset at (name, type), or undefined. */
+  get(name: Fqdn, type: number): RRset | undefined {
+    const node = this.#nodes.get(name);
+    if (node === undefined) return undefined;
+    for (const s of node.sets) if (s.type === type) return s;
+    return undefined;
+  }
+
+  /** All RRsets at a name ([] for empty non-terminals and absent names). */
+  rrsets(name: Fqdn): readonly RRset[] {
+    return this.#nodes.get(name)?.sets ?? [];
+  }
+
+  /** True when the name exists: it has data or is an empty non-terminal. */
+  has(name: Fqdn): boolean {
+    return this.#nodes.has(name);
+  }
+
+  /** Number of names, empty non-terminals included. */
+  get nameCount(): number {
+    return this.#nodes.size;
+  }
+
+  /** The delegation points (names below the apex that own NS). */
+  get cuts(): ReadonlySet<Fqdn> {
+    return this.#cuts;
+  }
+
+  /** The highest zone cut at or above `name` (strictly below the apex), if any. */
+  cutAt(name: Fqdn): Fqdn | undefined {
+    if (this.#cuts.size === 0 || name === this.origin) return undefined;
+    let found: Fqdn | undefined;
+    for (let n: Fqdn | undefined = name; n !== undefined && n !== this.origin; n = parentName(n)) {
+      if (this.#cuts.has(n)) found = n;
+    }
+    return found;
+  }
+
+  status(name: Fqdn): NameStatus {
+    if (!isSubdomain(name, this.origin)) return 'outside';
+    const cut = this.cutAt(name);
+    if (cut !== undefined) {
+      if (cut !== name) return 'occluded';
+      return 'cut';
+    }
+    const node = this.#nodes.get(name);
+    if (node === undefined) return 'absent';
+    return node.sets.length === 0 ? 'ent' : 'auth';
+  }
+
+  /** Every name (empty non-terminals included) in canonical order. Sorted once, then kept sorted. */
+  names(): readonly Fqdn[] {
+    this.#sorted ??= sortNamesCanonical(this.#nodes.keys());
+    return this.#sorted;
+  }
+
+  /** Every name (empty non-terminals included) in no particular order. */
+  namesUnordered(): IterableIterator<Fqdn> {
+    return this.#nodes.keys();
+  }
+
+  /** Every RRset, the SOA first, then in canonical order of owner and type. */
+  *rrsetsInOrder(): IterableIterator<RRset> {
+    yield this.soa;
+    for (const name of this.names()) {
+      const sets = this.#nodes.get(name)?.sets ?? [];
+      const ordered = sets.length > 1 ? [...sets].sort((a, b) => a.type - b.type) : sets;
+      for (const s of ordered) if (s !== this.#soa) yield s;
+    }
+  }
+
+  /** Every record for AXFR: the SOA first, the rest in no particular order (cheap). */
+  *records(): IterableIterator<RR> {
+    yield this.soaRR();
+    for (const node of this.#nodes.values()) {
+      for (const s of node.sets) {
+        if (s === this.#soa) continue;
+        for (const rdata of s.rdata) yield { name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata };
+      }
+    }
+  }
+
+  // ---- changing (ZoneBuilder and applyDiff only) -------------------------------------------
+
+  /** Adds one record, checking the per-record rules. Internal: use ZoneBuilder or applyDiff. */
+  _insert(rr: RR, ttlRule: 'keep-first' | 'take-new'): AddOutcome {
+    if (rr.class !== this.class) {
+      throw new ZoneError(`class ${classToString(rr.class)} differs from the zone's ${classToString(this.class)}`, rrText(rr));
+    }
+    if (!isSubdomain(rr.name, this.origin)) throw new ZoneError(`record outside the zone origin ${this.origin}`, rrText(rr));
+    if (rr.type === RRType.SOA && rr.name !== this.origin) throw new ZoneError('SOA not at the zone apex', rrText(rr));
+    let node = this.#nodes.get(rr.name);
+    let set: MutableRRset | undefined;
+    if (node !== undefined) {
+      for (const s of node.sets) if (s.type === rr.type) set = s;
+      if (set === undefined && node.sets.length > 0) {
+        if (rr.type === RRType.CNAME && node.sets.some((s) => !CNAME_COMPANIONS.has(s.type))) {
+          throw new ZoneError('CNAME and other data at the same name', rrText(rr));
+        }
+        if (!CNAME_COMPANIONS.has(rr.type) && node.sets.some((s) => s.type === RRType.CNAME)) {
+          throw new ZoneError('CNAME and other data at the same name', rrText(rr));
+        }
+      }
+    }
+    if (set !== undefined) {
+      if (indexOfRdata(set.rdata, rr.rdata) >= 0) return 'duplicate';
+      if (rr.type === RRType.SOA) throw new ZoneError('more than one SOA record', rrText(rr));
+      if (rr.type === RRType.CNAME) throw new ZoneError('more than one CNAME record at a name', rrText(rr));
+      set.rdata.push(rr.rdata);
+      this.#size++;
+      if (set.ttl !== rr.ttl) {
+        if (ttlRule === 'take-new') set.ttl = rr.ttl;
+        return 'ttl-unified';
+      }
+      return 'added';
+    }
+    if (node === undefined) node = this.#createNode(rr.name);
+    const fresh: MutableRRset = { name: rr.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [rr.rdata] };
+    node.sets.push(fresh);
+    this.#size++;
+    if (rr.type === RRType.SOA) this.#soa = fresh;
+    if (rr.type === RRType.NS && rr.name !== this.origin) this.#cuts.add(rr.name);
+    return 'added';
+  }
+
+  /** Removes one record; false when it was not there. Internal: use applyDiff. */
+  _remove(rr: RR): boolean {
+    const node = this.#nodes.get(rr.name);
+    if (node === undefined) return false;
+    const si = node.sets.findIndex((s) => s.type === rr.type && s.class === rr.class);
+    const set = node.sets[si];
+    if (set === undefined) return false;
+    const ri = indexOfRdata(set.rdata, rr.rdata);
+    if (ri < 0) return false;
+    set.rdata.splice(ri, 1);
+    this.#size--;
+    if (set.rdata.length === 0) {
+      node.sets.splice(si, 1);
+      if (set === this.#soa) this.#soa = undefined;
+      if (rr.type === RRType.NS) this.#cuts.delete(rr.name);
+      this.#pruneNode(rr.name, node);
+    }
+    return true;
+  }
+
+  /** Sets an RRset's TTL (used when a diff moves a whole RRset to a new TTL). */
+  _setTtl(name: Fqdn, type: number, ttl: number): void {
+    const node = this.#nodes.get(name);
+    const set = node?.sets.find((s) => s.type === type);
+    if (set !== undefined) set.ttl = ttl;
+  }
+
+  /** Whole-zone rules, checked after loading and after every diff. Throws ZoneError. */
+  _checkComplete(): void {
+    if (this.#soa === undefined) throw new ZoneError(`zone ${this.origin} has no SOA record`);
+    const ns = this.get(this.origin, RRType.NS);
+    if (ns === undefined || ns.rdata.length === 0) throw new ZoneError(`zone ${this.origin} has no NS records at the apex`);
+  }
+
+  #createNode(name: Fqdn): Node {
+    const node: Node = { sets: [], children: 0 };
+    this.#nodes.set(name, node);
+    if (this.#sorted !== undefined) {
+      const i = searchNames(this.#sorted, name);
+      if (i < 0) this.#sorted.splice(-i - 1, 0, name);
+    }
+    // Link to the parent, creating empty non-terminals up to the first existing ancestor.
+    let child = name;
+    for (;;) {
+      const up = parentName(child);
+      if (up === undefined) break;
+      const parent = this.#nodes.get(up);
+      if (parent !== undefined) {
+        parent.children++;
+        break;
+      }
+      const ent: Node = { sets: [], children: 1 };
+      this.#nodes.set(up, ent);
+      if (this.#sorted !== undefined) {
+        const i = searchNames(this.#sorted, up);
+        if (i < 0) this.#sorted.splice(-i - 1, 0, up);
+      }
+      child = up;
+    }
+    return node;
+  }
+
+  /** Drops a name that has neither data nor children, and empty non-terminals it leaves behind. */
+  #pruneNode(name: Fqdn, node: Node): void {
+    let n: Fqdn = name;
+    let cur: Node = node;
+    while (n !== this.origin && cur.sets.length === 0 && cur.children === 0) {
+      this.#nodes.delete(n);
+      if (this.#sorted !== undefined) {
+        const i = searchNames(this.#sorted, n);
+        if (i >= 0) this.#sorted.splice(i, 1);
+      }
+      const up = parentName(n);
+      if (up === undefined) break;
+      const parent = this.#nodes.get(up);
+      if (parent === undefined) break;
+      parent.children--;
+      n = up;
+      cur = parent;
+    }
+  }
+}
+
+/**
+ * Builds a zone record by record and validates it as a whole at the end, so a caller never
+ * holds a half-loaded zone. `add` throws ZoneError for a record that breaks a rule.
+ */
+export class ZoneBuilder {
+  readonly #zone: Zone;
+  #done = false;
+
+  constructor(origin: Fqdn, klass: number = CLASS_IN) {
+    this.#zone = new Zone(origin, klass);
+  }
+
+  get origin(): Fqdn {
+    return this.#zone.origin;
+  }
+
+  add(rr: RR): AddOutcome {
+    if (this.#done) throw new ZoneError('ZoneBuilder already finished');
+    return this.#zone._insert(rr, 'keep-first');
+  }
+
+  /** TTL of the existing RRset at (name, type): what a record with another TTL was unified to. */
+  ttlOf(name: Fqdn, type: number): number | undefined {
+    return this.#zone.get(name, type)?.ttl;
+  }
+
+  /** Checks the whole-zone rules and returns the zone. */
+  finish(): Zone {
+    this.#zone._checkComplete();
+    this.#done = true;
+    return this.#zone;
+  }
+}
+
+/** Builds and validates a zone from records. Throws ZoneError. */
+export function zoneFromRecords(origin: Fqdn, rrs: Iterable<RR>, klass: number = CLASS_IN): Zone {
+  const b = new ZoneBuilder(origin, klass);
+  for (const rr of rrs) b.add(rr);
+  return b.finish();
+}
+
+/** Every record of an RRset as RRs. */
+export function rrsetRecords(set: RRset): RR[] {
+  return set.rdata.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl: set.ttl, rdata }));
+}
+
+/**
+ * Applies a change to the zone in place and returns the journal entry (old SOA removed and new
+ * SOA added first). A diff that carries a new SOA must raise the serial (RFC 1982); a diff
+ * without one gets the old serial + 1. Removing a record that is not there and adding one that
+ * is are ignored (and left out of the entry). All or nothing: on ZoneError the zone is unchanged.
+ */
+export function applyDiff(zone: Zone, change: { readonly removed: readonly RR[]; readonly added: readonly RR[] }): ZoneDiff {
+  const oldSoa = zone.soaRR();
+  const fromSerial = serialOfSoaRdata(oldSoa.rdata);
+  const newSoaIn = change.added.find((r) => r.type === RRType.SOA);
+  let newSoa: RR;
+  if (newSoaIn !== undefined) {
+    if (change.added.filter((r) => r.type === RRType.SOA).length > 1) {
+      throw new ZoneError('diff adds more than one SOA record', rrText(newSoaIn));
+    }
+    const s = serialOfSoaRdata(newSoaIn.rdata);
+    if (!serialGt(s, fromSerial)) {
+      throw new ZoneError(`diff does not raise the serial (${fromSerial} to ${s})`, rrText(newSoaIn));
+    }
+    newSoa = newSoaIn;
+  } else {
+    newSoa = { ...oldSoa, rdata: soaRdataWithSerial(oldSoa.rdata, serialAdd(fromSerial, 1)) };
+  }
+  const undo: (() => void)[] = [];
+  const removed: RR[] = [oldSoa];
+  const added: RR[] = [newSoa];
+  try {
+    zone._remove(oldSoa);
+    undo.push(() => zone._insert(oldSoa, 'take-new'));
+    for (const rr of change.removed) {
+      if (rr.type === RRType.SOA) continue;
+      if (zone._remove(rr)) {
+        removed.push(rr);
+        undo.push(() => zone._insert(rr, 'take-new'));
+      }
+    }
+    zone._insert(newSoa, 'take-new');
+    undo.push(() => zone._remove(newSoa));
+    for (const rr of change.added) {
+      if (rr.type === RRType.SOA) continue;
+      const before = zone.get(rr.name, rr.type);
+      const oldTtl = before?.ttl;
+      const oldRdata = before === undefined ? [] : [...before.rdata];
+      const outcome = zone._insert(rr, 'take-new');
+      if (outcome === 'duplicate') {
+        if (oldTtl === undefined || oldTtl === rr.ttl) continue;
+        zone._setTtl(rr.name, rr.type, rr.ttl);
+      }
+      if (oldTtl !== undefined && oldTtl !== rr.ttl) {
+        // The whole RRset moved to the new TTL: the journal re-lists its other records.
+        for (const rdata of oldRdata) {
+          removed.push({ name: rr.name, type: rr.type, class: rr.class, ttl: oldTtl, rdata });
+          if (!(outcome === 'duplicate' && sameBytes(rdata, rr.rdata))) {
+            added.push({ name: rr.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata });
+          }
+        }
+        undo.push(() => zone._setTtl(rr.name, rr.type, oldTtl));
+      }
+      if (outcome !== 'duplicate') {
+        added.push(rr);
+        undo.push(() => zone._remove(rr));
+      } else {
+        added.push(rr);
+      }
+    }
+    zone._checkComplete();
+  } catch (err) {
+    for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
+    throw err;
+  }
+  return { fromSerial, toSerial: serialOfSoaRdata(newSoa.rdata), removed, added };
+}
