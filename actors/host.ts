@@ -149,6 +149,8 @@ export class ActorHost {
   readonly #residents = new Residents<Resident>();
   readonly #wheel: DeadlineWheel;
   readonly #held = new Set<number>();
+  /** Bumped on every acquire and release of a shard: a stale acquisition notices and gives up. */
+  readonly #epochs = new Map<number, number>();
   readonly #consumers = new Map<number, Stoppable>();
   readonly #policy: { idleMs: number; maxResident: number };
   readonly #sweep: NodeJS.Timeout | undefined;
@@ -182,7 +184,12 @@ export class ActorHost {
 
   /** Follows a ShardCoordinator: acquires its shards now and as they come, releases lost ones. */
   attach(coordinator: ShardCoordinator): () => void {
-    const offA = coordinator.on('acquired', (s) => this.acquire(s));
+    // Acquisition (listing, restoring, consumer set-up) may take a while: it runs in the
+    // background so the coordinator keeps renewing its leases. Release is awaited: consumption
+    // must stop before the lease is given up.
+    const offA = coordinator.on('acquired', (s) => {
+      this.acquire(s).catch((err: unknown) => this.#log.error({ err, shard: s }, 'acquire failed'));
+    });
     const offL = coordinator.on('lost', (s) => this.release(s));
     for (const s of coordinator.owned()) void this.acquire(s).catch((err: unknown) => this.#log.error({ err, shard: s }, 'acquire failed'));
     return () => {
@@ -206,13 +213,26 @@ export class ActorHost {
     if (this.#stopped) throw new HostStoppedError('actor host stopped');
     if (this.#held.has(shard)) return;
     this.#held.add(shard);
+    const epoch = (this.#epochs.get(shard) ?? 0) + 1;
+    this.#epochs.set(shard, epoch);
+    const current = (): boolean => !this.#stopped && this.#epochs.get(shard) === epoch;
+    try {
+      await this.#restoreAndConsume(shard, listing, current);
+    } catch (err) {
+      // Not consuming it after all: forget the shard (its actors go too) so a retry starts clean.
+      if (current()) await this.release(shard);
+      throw err;
+    }
+  }
+
+  async #restoreAndConsume(shard: number, listing: readonly string[] | undefined, current: () => boolean): Promise<void> {
     const keys = (listing ?? (await this.#kv.keys())).filter((k) => {
       const p = parseMachineKey(k);
       return p !== undefined && shardOf(p.zone, this.shardCount) === shard;
     });
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < keys.length && this.#held.has(shard)) {
+      while (next < keys.length && current()) {
         const key = keys[next++] as string;
         const e = await this.#kv.get(key);
         if (e === undefined) continue;
@@ -230,14 +250,14 @@ export class ActorHost {
       }
     };
     await Promise.all(Array.from({ length: Math.min(RESTORE_PARALLELISM, keys.length) }, worker));
-    if (!this.#held.has(shard) || this.#stopped) return;
+    if (!current()) return;
     const consumer = await this.#broker.consume(this.queue, (msg) => this.#onWork(msg), {
       shards: [shard],
       concurrency: this.#opts.concurrency ?? 32,
       ...(this.#opts.ackWaitMs !== undefined ? { ackWaitMs: this.#opts.ackWaitMs } : {}),
       ...(this.#opts.maxDeliver !== undefined ? { maxDeliver: this.#opts.maxDeliver } : {}),
     });
-    if (!this.#held.has(shard) || this.#stopped) {
+    if (!current()) {
       await consumer.stop();
       return;
     }
@@ -248,6 +268,7 @@ export class ActorHost {
   /** Gives up a shard: stops consuming it and drops its actors without persisting anything. */
   async release(shard: number): Promise<void> {
     if (!this.#held.delete(shard)) return;
+    this.#epochs.set(shard, (this.#epochs.get(shard) ?? 0) + 1);
     const consumer = this.#consumers.get(shard);
     this.#consumers.delete(shard);
     for (const r of [...this.#residents.values()]) {

@@ -86,8 +86,8 @@ if (values.coordinator) {
     group: 'actors',
     shardCount: Number(values.shards),
     replicaId: values.replica,
-    renewMs: 500,
-    leaseTimeoutMs: 1500,
+    renewMs: 1000,
+    leaseTimeoutMs: 3000,
     logger: log,
   });
   host.attach(coordinator);
