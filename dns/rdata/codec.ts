@@ -65,6 +65,17 @@ export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn
   }
   if (desc === undefined) throw new RdataError('unknown type: RDATA must use the \\# generic form', 0);
   const c = new TokenCursor(tokens, origin);
+  if (desc.fast) {
+    // Every field parses straight to wire bytes, in wire order.
+    const w = new WireWriter(64);
+    try {
+      for (const f of desc.fields) (f.parseTo as (c: TokenCursor, w: WireWriter) => void)(c, w);
+    } catch (err) {
+      throw new RdataError(message(err), c.at, { cause: err });
+    }
+    if (!c.done) throw new RdataError('trailing data after RDATA', c.i);
+    return w.finish();
+  }
   const values: unknown[] = new Array<unknown>(desc.fields.length);
   const order = desc.textOrder ?? desc.fields.map((_, i) => i);
   let present = desc.fields.length;

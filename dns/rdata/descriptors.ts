@@ -42,6 +42,8 @@ export interface Descriptor<F extends readonly Field[] = readonly Field[]> {
   readonly canonical: boolean;
   /** Field order in presentation text when it differs from wire order (indexes into fields). */
   readonly textOrder?: readonly number[];
+  /** Every field has a parseTo fast path and text order is wire order. */
+  readonly fast: boolean;
 }
 
 interface Flags {
@@ -59,6 +61,7 @@ function d<const F extends readonly Field[]>(type: number, fields: F, flags: Fla
     compress,
     decompress: flags.decompress ?? compress,
     canonical: flags.canonical ?? compress,
+    fast: flags.textOrder === undefined && fields.every((f) => f.parseTo !== undefined && !f.optional),
   };
   return flags.textOrder === undefined ? out : { ...out, textOrder: flags.textOrder };
 }

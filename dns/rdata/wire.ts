@@ -182,7 +182,31 @@ export class WireWriter {
   }
 
   name(n: Fqdn): void {
-    this.bytes(nameToWire(n));
+    if (n.includes('\\')) {
+      this.bytes(nameToWire(n));
+      return;
+    }
+    // Plain names: write labels straight from the text.
+    this.ensure(n.length + 1);
+    const b = this.buf;
+    if (n !== '.') {
+      let lenAt = this.off++;
+      let len = 0;
+      for (let i = 0; i < n.length; i++) {
+        const c = n.charCodeAt(i);
+        if (c === 0x2e) {
+          b[lenAt] = len;
+          lenAt = this.off++;
+          len = 0;
+        } else {
+          b[this.off++] = c;
+          len++;
+        }
+      }
+      b[lenAt] = 0;
+    } else {
+      b[this.off++] = 0;
+    }
   }
 
   finish(): Uint8Array {
