@@ -1,12 +1,14 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   algorithmName,
   DnssecError,
+  fastRdataText,
   generateKey,
   KSK_FLAGS,
   loadKeyDir,
@@ -205,19 +207,31 @@ async function readForeign(file: string): Promise<Uint8Array[]> {
   return out;
 }
 
-/** Presentation text of a signed zone, one RR per line. */
-export function formatZone(records: Iterable<RR>): string {
-  const parts: string[] = [];
+/** Presentation text of RRs, one per line, handed out in chunks of about `chunk` characters. */
+export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<string> {
+  let buf = '';
   for (const r of records) {
-    parts.push(`${r.name}\t${r.ttl}\t${classToString(r.class)}\t${typeToString(r.type)}\t${rdataToText(r.type, r.rdata)}\n`);
+    buf += `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata)}\n`;
+    if (buf.length >= chunk) {
+      yield buf;
+      buf = '';
+    }
   }
-  return parts.join('');
+  if (buf !== '') yield buf;
 }
 
-async function writeAtomically(files: readonly { path: string; text: string }[]): Promise<void> {
+/** Writes every file to a temporary name, then renames them all; on error removes the temps. */
+async function writeAtomically(files: readonly { path: string; chunks: Iterable<string> }[]): Promise<void> {
   const temps = files.map((f) => ({ ...f, tmp: `${f.path}.tmp-${process.pid}` }));
   try {
-    for (const f of temps) await writeFile(f.tmp, f.text);
+    for (const f of temps) {
+      const fd = openSync(f.tmp, 'w');
+      try {
+        for (const c of f.chunks) writeSync(fd, c);
+      } finally {
+        closeSync(fd);
+      }
+    }
     for (const f of temps) await rename(f.tmp, f.path);
   } catch (err) {
     await Promise.all(temps.map((f) => rm(f.tmp, { force: true })));
@@ -254,7 +268,6 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
     throw err;
   }
   const t2 = performance.now();
-  const text = formatZone(signed.records());
   const ds = signed
     .dsSet(2)
     .map((d) => `${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`)
@@ -262,8 +275,8 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   const generatedKeys: string[] = [];
   if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(opts.keyDir, k));
   await writeAtomically([
-    { path: opts.out, text },
-    { path: opts.dsOut, text: ds },
+    { path: opts.out, chunks: formatZone(signed.records()) },
+    { path: opts.dsOut, chunks: [ds] },
   ]);
   const t3 = performance.now();
   return {

@@ -3,7 +3,16 @@ import { DnssecWireError } from './errors.ts';
 
 /** Encodes a set of RR type codes as window blocks. */
 export function encodeTypeBitmap(types: Iterable<number>): Uint8Array {
-  const sorted = [...new Set(types)].sort((a, b) => a - b);
+  const sorted = Array.from(new Set(types)).sort((a, b) => a - b);
+  // Common case: every type below 256 (one window).
+  const last = sorted[sorted.length - 1];
+  if (last !== undefined && last < 256) {
+    const len = (last >> 3) + 1;
+    const out: Uint8Array = Buffer.alloc(2 + len);
+    out[1] = len;
+    for (const t of sorted) out[2 + (t >> 3)] = (out[2 + (t >> 3)] as number) | (0x80 >> (t & 7));
+    return out;
+  }
   const out: number[] = [];
   let i = 0;
   while (i < sorted.length) {

@@ -15,3 +15,4 @@ export * from './pool.ts';
 export * from './signer.ts';
 export * from './namekeys.ts';
 export * from './answer.ts';
+export * from './present.ts';

@@ -7,7 +7,7 @@ import { DnssecWireError } from './errors.ts';
 export function encodeNsec(next: Fqdn, types: Iterable<number>): Uint8Array {
   const n = ownerWire(next);
   const bm = encodeTypeBitmap(types);
-  const out = new Uint8Array(n.length + bm.length);
+  const out: Uint8Array = Buffer.allocUnsafe(n.length + bm.length);
   out.set(n, 0);
   out.set(bm, n.length);
   return out;

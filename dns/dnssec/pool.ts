@@ -37,35 +37,67 @@ interface Reply {
   ends: ArrayBuffer;
 }
 
+interface Pending {
+  readonly resolve: (sigs: Uint8Array[]) => void;
+  readonly reject: (err: Error) => void;
+}
+
 /** A fixed set of signing workers for one set of keys. Call close() when done. */
 export class SignPool {
   private readonly workers: Worker[];
   private readonly keyIndex = new Map<SigningKey, number>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly owner = new Map<number, Worker>();
   private nextId = 1;
+  private nextWorker = 0;
 
   constructor(keys: readonly SigningKey[], threads: number) {
     const payload = keys.map((k, i) => {
       this.keyIndex.set(k, i);
       return { algorithm: k.algorithm, der: k.privateKey.export({ format: 'der', type: 'pkcs8' }) };
     });
-    this.workers = Array.from(
-      { length: Math.max(1, threads) },
-      () => new Worker(WORKER_SOURCE, { eval: true, workerData: { keys: payload } }),
-    );
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { keys: payload } });
+      w.on('message', (m: Reply) => this.onReply(m));
+      w.on('error', (err: Error) => {
+        for (const [id, p] of this.pending) {
+          if (this.owner.get(id) !== w) continue;
+          this.pending.delete(id);
+          this.owner.delete(id);
+          p.reject(err);
+        }
+      });
+      return w;
+    });
   }
 
-  /** Signs every input with its key; the result is in input order. */
-  async sign(inputs: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]> {
-    const n = this.workers.length;
-    const per = Math.ceil(inputs.length / n);
-    const parts = await Promise.all(
-      this.workers.map((w, wi) => this.run(w, inputs.slice(wi * per, Math.min(inputs.length, (wi + 1) * per)))),
-    );
-    return parts.flat();
+  private onReply(m: Reply): void {
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    this.owner.delete(m.id);
+    const sigs = new Uint8Array(m.sigs);
+    const ends = new Uint32Array(m.ends);
+    const out: Uint8Array[] = [];
+    let start = 0;
+    for (const end of ends) {
+      out.push(sigs.subarray(start, end));
+      start = end;
+    }
+    p.resolve(out);
   }
 
-  private run(w: Worker, batch: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]> {
+  /** Signs every input with its key, spread over the workers; the result is in input order. */
+  async sign(inputs: readonly { key: SigningKey; input: Uint8Array }[], batchSize = 2048): Promise<Uint8Array[]> {
+    const parts: Promise<Uint8Array[]>[] = [];
+    for (let i = 0; i < inputs.length; i += batchSize) parts.push(this.signBatch(inputs.slice(i, i + batchSize)));
+    return (await Promise.all(parts)).flat();
+  }
+
+  /** Signs one batch on the next worker (round robin); the result is in input order. */
+  signBatch(batch: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]> {
     if (batch.length === 0) return Promise.resolve([]);
+    const w = this.workers[this.nextWorker++ % this.workers.length] as Worker;
     let total = 0;
     for (const b of batch) total += b.input.length;
     const data = new Uint8Array(total);
@@ -81,31 +113,15 @@ export class SignPool {
     offsets[batch.length] = o;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const onMessage = (m: Reply): void => {
-        if (m.id !== id) return;
-        w.off('message', onMessage);
-        w.off('error', onError);
-        const sigs = new Uint8Array(m.sigs);
-        const ends = new Uint32Array(m.ends);
-        const out: Uint8Array[] = [];
-        let start = 0;
-        for (const end of ends) {
-          out.push(sigs.subarray(start, end));
-          start = end;
-        }
-        resolve(out);
-      };
-      const onError = (err: Error): void => {
-        w.off('message', onMessage);
-        reject(err);
-      };
-      w.on('message', onMessage);
-      w.once('error', onError);
+      this.pending.set(id, { resolve, reject });
+      this.owner.set(id, w);
       w.postMessage({ id, data: data.buffer, offsets, keyIdx }, [data.buffer]);
     });
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const p of this.pending.values()) p.reject(new Error('sign pool closed'));
+    this.pending.clear();
   }
 }

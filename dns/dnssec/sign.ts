@@ -149,7 +149,7 @@ export function prepareSign(
   const headLen = 18 + signerWire.length;
   let len = headLen;
   for (const r of sorted) len += ownerWire.length + 10 + r.length;
-  const input = new Uint8Array(len);
+  const input: Uint8Array = Buffer.allocUnsafe(len); // pooled: no backing store per RRset
   input[0] = type >> 8;
   input[1] = type & 0xff;
   input[2] = key.algorithm;
@@ -186,7 +186,7 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
 
 /** The RRSIG RR of a prepared job and its signature. */
 export function rrsigRR(job: SignJob, signature: Uint8Array): RR {
-  const rdata = new Uint8Array(job.header.length + signature.length);
+  const rdata: Uint8Array = Buffer.allocUnsafe(job.header.length + signature.length);
   rdata.set(job.header, 0);
   rdata.set(signature, job.header.length);
   return { name: job.owner, type: RRType.RRSIG, class: job.klass, ttl: job.ttl, rdata };

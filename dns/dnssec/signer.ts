@@ -128,6 +128,8 @@ export class SignedZone {
   private readonly signerWire: Uint8Array;
   private denialTtl = 3600;
   private now = 0;
+  private inline = false;
+  private sink: ((job: Job) => void) | undefined;
 
   private constructor(cfg: SignerConfig) {
     this.origin = cfg.origin;
@@ -170,23 +172,47 @@ export class SignedZone {
   /** Signs a zone in this thread. `now` is seconds since the epoch. */
   static sign(records: readonly RR[], cfg: SignerConfig, now: number = Math.floor(Date.now() / 1000)): SignedZone {
     const z = new SignedZone(cfg);
-    const jobs = z.build(records, now);
-    z.runJobs(jobs);
+    z.inline = true; // sign each RRset as it is prepared: nothing piles up for the GC
+    z.runJobs(z.build(records, now));
+    z.inline = false;
     return z;
   }
 
-  /** Signs a zone with the signatures computed by a worker pool (see pool.ts). */
+  /**
+   * Signs a zone with the signatures computed by a worker pool (see pool.ts). Batches go to the
+   * workers while the rest of the zone is still being prepared.
+   */
   static async signParallel(
     records: readonly RR[],
     cfg: SignerConfig,
     pool: SignPool,
     now: number = Math.floor(Date.now() / 1000),
+    batchSize = 2048,
   ): Promise<SignedZone> {
     const z = new SignedZone(cfg);
-    const jobs = z.build(records, now);
-    const sigs = await pool.sign(jobs);
-    jobs.forEach((j, i) => j.target.push(rrsigRR(j, sigs[i] as Uint8Array)));
-    z.stats.signatures += jobs.length;
+    const pending: Promise<void>[] = [];
+    let batch: Job[] = [];
+    const flush = (): void => {
+      const b = batch;
+      batch = [];
+      pending.push(
+        pool.signBatch(b).then((sigs) => {
+          b.forEach((j, i) => j.target.push(rrsigRR(j, sigs[i] as Uint8Array)));
+          z.stats.signatures += b.length;
+        }),
+      );
+    };
+    z.sink = (job) => {
+      batch.push(job);
+      if (batch.length >= batchSize) flush();
+    };
+    try {
+      z.build(records, now);
+      if (batch.length > 0) flush();
+    } finally {
+      z.sink = undefined;
+    }
+    await Promise.all(pending);
     return z;
   }
 
@@ -315,7 +341,7 @@ export class SignedZone {
     n.sigs.set(type, target);
     const times = signatureTimes(this.policy, this.now, n.name, type);
     for (const key of this.keysFor(type, n.name)) {
-      jobs.push(prepareSign(n.name, type, set.klass, set.ttl, set.rdatas, key, times, this.wireOf(n), this.signerWire, target) as Job);
+      this.emit(prepareSign(n.name, type, set.klass, set.ttl, set.rdatas, key, times, this.wireOf(n), this.signerWire, target) as Job, jobs);
     }
     this.stats.rrsets++;
   }
@@ -324,9 +350,22 @@ export class SignedZone {
     target.length = 0;
     const times = signatureTimes(this.policy, this.now, rr.name, rr.type);
     for (const key of this.zsks) {
-      jobs.push(prepareSign(rr.name, rr.type, rr.class, rr.ttl, [rr.rdata], key, times, wire, this.signerWire, target) as Job);
+      this.emit(prepareSign(rr.name, rr.type, rr.class, rr.ttl, [rr.rdata], key, times, wire, this.signerWire, target) as Job, jobs);
     }
     this.stats.rrsets++;
+  }
+
+  private emit(job: Job, jobs: Job[]): void {
+    if (this.sink !== undefined) {
+      this.sink(job);
+      return;
+    }
+    if (!this.inline) {
+      jobs.push(job);
+      return;
+    }
+    job.target.push(rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input)));
+    this.stats.signatures++;
   }
 
   private runJobs(jobs: readonly Job[]): void {
