@@ -11,11 +11,12 @@
 //
 // Work is at-least-once: a crash between persist and ack redelivers a message whose effect is
 // already persisted, so machines must treat a repeated event as a no-op (e.g. sequence numbers).
-import { createActor, type Actor, type AnyStateMachine, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { createActor, type Actor, type AnyStateMachine, type Snapshot } from 'xstate';
 import { KeyExistsError, RevisionMismatchError } from '../broker/errors.ts';
 import { Subjects, shardOf } from '../broker/subjects.ts';
 import type { Broker, KvBucket, PublishAck, Stoppable, WorkMessage, ShardCoordinator } from '../broker/types.ts';
 import { DeadlineWheel, deadlinesOf, type DeadlineEvent } from './deadlines.ts';
+import type { HostInspector } from './inspect.ts';
 import { BadWorkError, HostStoppedError, OwnershipLostError, ShardNotHeldError, UnknownMachineKindError } from './errors.ts';
 import { Residents } from './evict.ts';
 import { canonicalZone, machineKey, parseMachineKey, zoneKeyPrefix } from './keys.ts';
@@ -58,8 +59,8 @@ export interface ActorHostOptions {
   readonly concurrency?: number;
   readonly ackWaitMs?: number;
   readonly maxDeliver?: number;
-  /** XState inspection observer (see inspect.ts); omitted: no inspection at all. */
-  readonly inspect?: Observer<InspectionEvent>;
+  /** `--inspect`: report processed events and snapshots to a Stately inspector (inspect.ts). */
+  readonly inspect?: HostInspector;
   readonly now?: () => number;
   readonly hooks?: HostHooks;
 }
@@ -378,6 +379,7 @@ export class ActorHost {
     const event = { ...work.event, at: typeof work.event['at'] === 'number' ? work.event['at'] : this.#now() };
     r.actor.send(event);
     const after = r.actor.getSnapshot() as Snapshot<unknown> & { value?: unknown; error?: unknown };
+    if (this.#opts.inspect?.connected === true) this.#opts.inspect.transition(r.actor, event);
     if (after.status === 'error') {
       this.#drop(r);
       throw new BadWorkError(`machine ${key} failed on "${event.type}": ${String(after.error)}`, { cause: after.error });
@@ -432,8 +434,8 @@ export class ActorHost {
     return r;
   }
 
-  #actorOptions(key: string): { id: string; inspect?: Observer<InspectionEvent> } {
-    return this.#opts.inspect !== undefined ? { id: key, inspect: this.#opts.inspect } : { id: key };
+  #actorOptions(key: string): { id: string } {
+    return { id: key };
   }
 
   #admit(r: Resident): void {

@@ -66,7 +66,7 @@ const host = await ActorHost.open({
   logger: log,
   ackWaitMs: Number(values['ack-wait-ms']),
   idleMs: Number(values['idle-ms']),
-  ...(inspector !== undefined ? { inspect: inspector.observer } : {}),
+  ...(inspector !== undefined ? { inspect: inspector } : {}),
   hooks: {
     afterPersist: () => {
       persisted++;
