@@ -2,6 +2,7 @@
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   ctl: () => import('./ctl.ts'),
   sign: () => import('./sign.ts'),
+  serve: () => import('./serve.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {

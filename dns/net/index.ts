@@ -10,5 +10,4 @@ export * from './xfr-out.ts';
 export * from './client.ts';
 export * from './notify.ts';
 export * from './secondary.ts';
-// primary
-// load
+export * from './primary.ts';

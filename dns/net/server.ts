@@ -144,7 +144,16 @@ export class DnsServer {
     }
     let tsig: TsigContext | undefined;
     if (msg.tsig !== undefined) {
-      const verdict = verifyMessage(req, this.#keys, { now: this.#now() });
+      let verdict: ReturnType<typeof verifyMessage>;
+      try {
+        verdict = verifyMessage(req, this.#keys, { now: this.#now() });
+      } catch (err) {
+        // decodeMessage does not look inside the TSIG RDATA; a malformed one is FORMERR.
+        if (!(err instanceof WireError)) throw err;
+        this.stats.formerr++;
+        await send(formerrHeader(req));
+        return;
+      }
       if (!verdict.ok) {
         await this.#tsigReject(msg, ctx, verdict, send);
         return;

@@ -1,0 +1,216 @@
+// `mpdns serve` checked from outside with kdig: a table of query → expected answer, TCP fallback,
+// EDNS, REFUSED/FORMERR/NOTIMP, TSIG good/bad/missing, and bad command lines.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './support/ports.ts';
+import { tmpDir, type TmpDir } from './support/tmp.ts';
+import { pollUntil } from './support/poll.ts';
+import { haveBinary, startDaemon, type Daemon } from './support/daemon.ts';
+import { kdig, kdigRaw } from './net-kdig.ts';
+import { buildRequest, query, udpExchange, tcpExchange, axfr } from '../dns/net/index.ts';
+import { decodeMessage } from '../dns/message.ts';
+import { parseTsigKey } from '../dns/tsig.ts';
+import type { Fqdn } from '../dns/name.ts';
+import { Opcode, Rcode, RRType } from '../dns/types.ts';
+
+const REPO = join(import.meta.dirname, '..');
+const SECRET = 'bmV0LXNlcnZlci10ZXN0LWtleS1uZXQtc2VydmVyLXRlc3Q=';
+const KEY = `t-key.:hmac-sha256:${SECRET}`;
+const skip = haveBinary('kdig') ? false : 'kdig (knot-dnsutils) is not installed';
+
+const SRV = `$ORIGIN srv.example.
+$TTL 300
+@      SOA   ns1 hostmaster 7 3600 600 86400 300
+@      NS    ns1
+@      NS    ns2
+@      MX    10 mail
+ns1    A     127.0.0.1
+ns2    A     127.0.0.2
+mail   A     192.0.2.25
+www    A     192.0.2.80
+alias  CNAME www
+chain  CNAME alias
+ext    CNAME www.other.example.
+*.wild A     192.0.2.77
+sub    NS    ns.sub
+ns.sub A     192.0.2.53
+${Array.from({ length: 60 }, (_, i) => `big TXT "text record ${i} padded out so that the whole RRset is far bigger than 1232"`).join('\n')}
+`;
+const DEEP = `deep.srv.example. 60 IN SOA ns1.srv.example. h.srv.example. 3 60 60 600 60
+deep.srv.example. 60 IN NS ns1.srv.example.
+a.deep.srv.example. 60 IN A 198.51.100.1
+`;
+
+let dir: TmpDir;
+let port = 0;
+let daemon: Daemon;
+
+before(async () => {
+  if (skip !== false) return;
+  dir = await tmpDir('mpdns-netsrv-');
+  writeFileSync(join(dir.path, 'srv.zone'), SRV);
+  writeFileSync(join(dir.path, 'deep.zone'), DEEP);
+  port = await freePort();
+  daemon = startDaemon('mpdns', process.execPath, [
+    join(REPO, 'bin/mpdns'), 'serve',
+    '--zone', join(dir.path, 'srv.zone'), // origin from $ORIGIN
+    '--zone', `${join(dir.path, 'deep.zone')}:deep.srv.example.`,
+    '--listen', `127.0.0.1:${port}`, '--tsig', KEY,
+  ]);
+  await pollUntil('mpdns serve answers', async () => (await kdig('127.0.0.1', port, 'srv.example.', 'SOA')).status === 'NOERROR', {
+    timeoutMs: 20_000,
+  });
+});
+
+after(async () => {
+  await daemon?.stop();
+  await dir?.remove();
+});
+
+interface Case {
+  q: [string, string];
+  status: string;
+  aa: boolean;
+  answer: string[];
+  authority?: string[];
+  additional?: string[];
+}
+
+const SOA = 'srv.example. 300 IN SOA ns1.srv.example. hostmaster.srv.example. 7 3600 600 86400 300';
+const CASES: Case[] = [
+  { q: ['srv.example.', 'SOA'], status: 'NOERROR', aa: true, answer: [SOA] },
+  { q: ['SRV.Example.', 'SOA'], status: 'NOERROR', aa: true, answer: [SOA] },
+  { q: ['www.srv.example.', 'A'], status: 'NOERROR', aa: true, answer: ['www.srv.example. 300 IN A 192.0.2.80'] },
+  {
+    q: ['chain.srv.example.', 'A'],
+    status: 'NOERROR',
+    aa: true,
+    answer: [
+      'chain.srv.example. 300 IN CNAME alias.srv.example.',
+      'alias.srv.example. 300 IN CNAME www.srv.example.',
+      'www.srv.example. 300 IN A 192.0.2.80',
+    ],
+  },
+  { q: ['alias.srv.example.', 'CNAME'], status: 'NOERROR', aa: true, answer: ['alias.srv.example. 300 IN CNAME www.srv.example.'] },
+  { q: ['ext.srv.example.', 'A'], status: 'NOERROR', aa: true, answer: ['ext.srv.example. 300 IN CNAME www.other.example.'] },
+  { q: ['x.y.wild.srv.example.', 'A'], status: 'NOERROR', aa: true, answer: ['x.y.wild.srv.example. 300 IN A 192.0.2.77'] },
+  { q: ['x.wild.srv.example.', 'AAAA'], status: 'NOERROR', aa: true, answer: [], authority: [SOA] },
+  { q: ['nx.srv.example.', 'A'], status: 'NXDOMAIN', aa: true, answer: [], authority: [SOA] },
+  { q: ['www.srv.example.', 'AAAA'], status: 'NOERROR', aa: true, answer: [], authority: [SOA] },
+  {
+    q: ['host.sub.srv.example.', 'A'],
+    status: 'NOERROR',
+    aa: false,
+    answer: [],
+    authority: ['sub.srv.example. 300 IN NS ns.sub.srv.example.'],
+    additional: ['ns.sub.srv.example. 300 IN A 192.0.2.53'],
+  },
+  { q: ['a.deep.srv.example.', 'A'], status: 'NOERROR', aa: true, answer: ['a.deep.srv.example. 60 IN A 198.51.100.1'] },
+  { q: ['deep.srv.example.', 'SOA'], status: 'NOERROR', aa: true, answer: ['deep.srv.example. 60 IN SOA ns1.srv.example. h.srv.example. 3 60 60 600 60'] },
+  { q: ['www.example.org.', 'A'], status: 'REFUSED', aa: false, answer: [] },
+  { q: ['example.', 'SOA'], status: 'REFUSED', aa: false, answer: [] },
+];
+
+test('query → answer table (kdig)', { skip, timeout: 60_000 }, async () => {
+  for (const c of CASES) {
+    const r = await kdig('127.0.0.1', port, c.q[0], c.q[1]);
+    const what = `${c.q.join(' ')}\n${r.raw}`;
+    assert.equal(r.status, c.status, what);
+    assert.equal(r.flags.includes('aa'), c.aa, `aa: ${what}`);
+    assert.deepEqual(r.answer, c.answer, what);
+    if (c.authority !== undefined) assert.deepEqual(r.authority, c.authority, what);
+    if (c.additional !== undefined) assert.deepEqual(r.additional, c.additional, what);
+  }
+});
+
+test('TC over UDP and TCP fallback; EDNS echo and BADVERS', { skip, timeout: 30_000 }, async () => {
+  const truncated = await kdig('127.0.0.1', port, 'big.srv.example.', 'TXT', ['+notcp', '+ignore', '+noedns']);
+  assert.ok(truncated.flags.includes('tc'), truncated.raw);
+  assert.ok(truncated.answer.length < 60);
+  const full = await kdig('127.0.0.1', port, 'big.srv.example.', 'TXT', ['+noedns']);
+  assert.equal(full.answer.length, 60, full.raw);
+  assert.match(full.raw, /\(TCP\)/);
+  const edns = await kdig('127.0.0.1', port, 'www.srv.example.', 'A', ['+edns', '+bufsize=4096']);
+  assert.match(edns.raw, /EDNS PSEUDOSECTION:\s*\n;; Version: 0; flags: ; UDP size: 1232 B/);
+  const badvers = await kdig('127.0.0.1', port, 'www.srv.example.', 'A', ['+edns=1']);
+  assert.equal(badvers.status, 'BADVERS', badvers.raw);
+  // Our client: TC → TCP on its own.
+  const r = await query({ address: '127.0.0.1', port }, 'big.srv.example.' as Fqdn, RRType.TXT, { udpSize: 0 });
+  assert.equal(r.transport, 'tcp');
+  assert.equal(r.message.answer.length, 60);
+});
+
+test('FORMERR, NOTIMP, silence for garbage; still answering after', { skip, timeout: 30_000 }, async () => {
+  const peer = { address: '127.0.0.1', port };
+  // Two questions in one query.
+  const one = buildRequest('www.srv.example.' as Fqdn, RRType.A, { udpSize: 0 }).bytes;
+  const two = new Uint8Array(one.length + one.length - 12);
+  two.set(one);
+  two.set(one.subarray(12), one.length);
+  two[5] = 2;
+  assert.equal(decodeMessage(await udpExchange(peer, two, 2000)).rcode, Rcode.FORMERR);
+  // A question that runs past the end.
+  const cut = one.slice(0, one.length - 3);
+  const resp = await udpExchange(peer, cut, 2000);
+  assert.equal(resp[3]! & 0x0f, Rcode.FORMERR);
+  assert.equal(resp[0], cut[0]);
+  // Unknown opcode (STATUS).
+  const status = await query(peer, 'srv.example.' as Fqdn, RRType.SOA, { opcode: Opcode.STATUS });
+  assert.equal(status.message.rcode, Rcode.NOTIMP);
+  // A 5-byte packet gets no answer (header unreadable).
+  await assert.rejects(udpExchange(peer, Uint8Array.of(1, 2, 3, 4, 5), 300));
+  // TCP: a garbage frame, then a valid query on a fresh connection.
+  const tcpResp = await tcpExchange(peer, one, 2000);
+  assert.equal(decodeMessage(tcpResp).answer.length, 1);
+  const after = await kdig('127.0.0.1', port, 'www.srv.example.', 'A');
+  assert.equal(after.status, 'NOERROR');
+});
+
+test('TSIG: good key transfers, bad or missing key gets NOTAUTH', { skip, timeout: 30_000 }, async () => {
+  const good = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha256:t-key.:${SECRET}`, 'srv.example.', 'AXFR']);
+  assert.match(good, /srv\.example\.\s+300\s+IN\s+SOA/);
+  assert.match(good, /big\.srv\.example\./);
+  const wrong = Buffer.from('another-secret-another-secret').toString('base64');
+  const bad = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha256:t-key.:${wrong}`, 'srv.example.', 'AXFR']);
+  assert.match(bad, /NOTAUTH|BADSIG/);
+  assert.doesNotMatch(bad, /IN\s+A\s+192\.0\.2\.80/);
+  const unknownKey = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha256:other.:${SECRET}`, 'srv.example.', 'AXFR']);
+  assert.match(unknownKey, /NOTAUTH|BADKEY/);
+  const missing = await kdigRaw(['@127.0.0.1', '-p', String(port), 'srv.example.', 'AXFR']);
+  assert.match(missing, /NOTAUTH/);
+  assert.match(daemon.output(), /TSIG verification failed/);
+  assert.match(daemon.output(), /transfer refused/);
+  // Signed ordinary query: kdig verifies the signed answer.
+  const signedQuery = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha256:t-key.:${SECRET}`, 'www.srv.example.', 'A']);
+  assert.match(signedQuery, /status: NOERROR/);
+  assert.match(signedQuery, /TSIG PSEUDOSECTION/);
+  // Our client, with the key.
+  const ours = await axfr({ address: '127.0.0.1', port }, 'srv.example.' as Fqdn, { tsig: parseTsigKey(KEY) });
+  assert.equal(ours.kind, 'axfr');
+  assert.equal(ours.kind === 'axfr' && ours.records.length, 74);
+});
+
+test('bad command lines exit 2 with one message; bad zone file exits 1 with FILE:LINE:COL', { skip, timeout: 60_000 }, async () => {
+  const run = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'bin/mpdns'), 'serve', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const noListen = run(['--zone', 'x.zone']);
+  assert.equal(noListen.status, 2);
+  assert.match(noListen.stderr, /--listen ADDR:PORT is required/);
+  assert.equal(noListen.stderr.trim().split('\n').length, 1);
+  const badTsig = run(['--zone', 'x.zone', '--listen', '127.0.0.1:1', '--tsig', 'k:hmac-md4:AAAA']);
+  assert.equal(badTsig.status, 2);
+  assert.match(badTsig.stderr, /--tsig: unsupported TSIG algorithm/);
+  const unknown = run(['--bogus']);
+  assert.equal(unknown.status, 2);
+  const help = run(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--allow-transfer CIDR/);
+  const badFile = join(dir.path, 'bad.zone');
+  writeFileSync(badFile, '$ORIGIN bad.example.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 300.1.1.1\n');
+  const p = await freePort();
+  const bad = run(['--zone', badFile, '--listen', `127.0.0.1:${p}`]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, new RegExp(`${badFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: `));
+});
