@@ -176,8 +176,16 @@ test('NSD and Knot transfer from mpdns serve with TSIG, then IXFR after an edit'
 
   for (const [name, type] of QUESTIONS) {
     const [a, b, c] = await Promise.all([mp, nsdPort, knotPort].map((p) => kdig('127.0.0.1', p, name, type)));
+    // Authority and additional data on positive answers is optional (NSD adds the apex NS,
+    // Knot and mpdns answer minimally): compare authority only where it is the answer
+    // (NXDOMAIN, NODATA, referral).
     const norm = (r: Awaited<ReturnType<typeof kdig>>): string =>
-      JSON.stringify({ status: r.status, aa: r.flags.includes('aa'), answer: [...r.answer].sort(), authority: [...r.authority].sort() });
+      JSON.stringify({
+        status: r.status,
+        aa: r.flags.includes('aa'),
+        answer: [...r.answer].sort(),
+        authority: r.answer.length === 0 ? [...r.authority].sort() : [],
+      });
     assert.equal(norm(a!), norm(b!), `${name} ${type}: mpdns vs NSD\n${a!.raw}\n${b!.raw}`);
     assert.equal(norm(a!), norm(c!), `${name} ${type}: mpdns vs Knot\n${a!.raw}\n${c!.raw}`);
   }
