@@ -384,3 +384,40 @@ export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]>
   }
   return out;
 }
+
+/**
+ * Inline signing for `mpdns serve --sign`: the zone's keys from `keyDir` (a KSK and a ZSK are
+ * generated there when it holds none), and the zone signed with them. DNSKEY records in the
+ * zone other than this signer's are published as foreign keys (multi-signer model 2).
+ */
+export async function signForServing(
+  origin: Fqdn,
+  records: readonly RR[],
+  keyDir: string,
+  opts: { algorithm?: string; denial?: Denial; threads?: number } = {},
+): Promise<{ zone: SignedZone; generatedKeys: string[] }> {
+  const { keys, generated } = await zoneKeys({
+    zone: '<serve>',
+    origin,
+    keyDir,
+    ...(opts.algorithm !== undefined ? { algorithm: opts.algorithm } : {}),
+    csk: false,
+    denial: opts.denial ?? { kind: 'nsec' },
+    out: '',
+    dsOut: '',
+    threads: opts.threads ?? 1,
+    validityDays: 14,
+  });
+  const generatedKeys: string[] = [];
+  if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(keyDir, k));
+  const cfg = { origin, keys, denial: opts.denial ?? { kind: 'nsec' as const } };
+  if ((opts.threads ?? 1) > 1) {
+    const pool = new SignPool(keys, opts.threads ?? 1);
+    try {
+      return { zone: await SignedZone.signParallel(records, cfg, pool), generatedKeys };
+    } finally {
+      await pool.close();
+    }
+  }
+  return { zone: SignedZone.sign(records, cfg), generatedKeys };
+}

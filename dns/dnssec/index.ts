@@ -16,3 +16,4 @@ export * from './signer.ts';
 export * from './namekeys.ts';
 export * from './answer.ts';
 export * from './present.ts';
+export * from './source.ts';
