@@ -154,6 +154,8 @@ function decode(buf: Uint8Array, opts: DecodeOptions): Message {
   return msg;
 }
 
+const rdScratch = new Uint8Array(65535);
+
 /** Copies RDATA out of the message, expanding compressed names for the types that allow them. */
 function readRdata(buf: Uint8Array, type: number, start: number, end: number, validate: boolean): Uint8Array {
   const desc = descriptorOf(type);
@@ -169,8 +171,8 @@ function readRdata(buf: Uint8Array, type: number, start: number, end: number, va
     }
     return rdata;
   }
-  // Worst case every pointer expands to a full name: bound the output generously.
-  const out = new Uint8Array(Math.min(65535, (end - start) * 2 + 255 * 8));
+  // Expanded into a scratch buffer (RDATA is at most 65535 octets), then copied out.
+  const out = rdScratch;
   let o = 0;
   let p = start;
   for (const f of desc.fields) {

@@ -15,56 +15,59 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** RFC 3597 `\# len hex...` (tokens after the `\#`). */
-function parseGeneric(tokens: readonly Token[]): Uint8Array {
-  const lenTok = tokens[1];
-  if (lenTok === undefined) throw new RdataError('\\# needs a length', 0);
+/** RFC 3597 `\# len hex...` starting at tokens[start]. */
+function parseGeneric(tokens: readonly Token[], start: number): Uint8Array {
+  const lenTok = tokens[start + 1];
+  if (lenTok === undefined) throw new RdataError('\\# needs a length', start);
   let len: number;
   try {
     len = parseUint(lenTok.text, 0xffff, 'RDATA length');
   } catch (err) {
-    throw new RdataError(message(err), 1, { cause: err });
+    throw new RdataError(message(err), start + 1, { cause: err });
   }
   let data: Uint8Array;
   try {
     data = parseHex(
       tokens
-        .slice(2)
+        .slice(start + 2)
         .map((t) => t.text)
         .join(''),
     );
   } catch (err) {
-    throw new RdataError(`\\# data: ${message(err)}`, 2, { cause: err });
+    throw new RdataError(`\\# data: ${message(err)}`, start + 2, { cause: err });
   }
-  if (data.length !== len) throw new RdataError(`\\# length ${len} but ${data.length} octets of data`, 1);
+  if (data.length !== len) throw new RdataError(`\\# length ${len} but ${data.length} octets of data`, start + 1);
   return data;
 }
 
-/** True when the tokens are RFC 3597 generic RDATA. */
-export function isGenericRdata(tokens: readonly Token[]): boolean {
-  const t = tokens[0];
+/** True when the tokens (from `start`) are RFC 3597 generic RDATA. */
+export function isGenericRdata(tokens: readonly Token[], start = 0): boolean {
+  const t = tokens[start];
   return t !== undefined && !t.quoted && t.text === '\\#';
 }
 
 /**
  * Parses RDATA presentation tokens of `type` into uncompressed wire bytes. Relative names are
- * completed with `origin`. Throws RdataError carrying the index of the offending token.
+ * completed with `origin`. With `start`, the RDATA begins at tokens[start] (no slicing needed
+ * for a whole zone-file line). Throws RdataError whose tokenIndex indexes `tokens`.
  */
-export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn): Uint8Array {
+export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn, start = 0): Uint8Array {
   const desc = descriptorOf(type);
-  if (isGenericRdata(tokens)) {
-    const data = parseGeneric(tokens);
+  if (isGenericRdata(tokens, start)) {
+    const data = parseGeneric(tokens, start);
     if (desc !== undefined) {
       try {
         validateRdata(type, data);
       } catch (err) {
-        throw new RdataError(`\\# data is not valid RDATA for this type: ${message(err)}`, 2, { cause: err });
+        throw new RdataError(`\\# data is not valid RDATA for this type: ${message(err)}`, start + 2, { cause: err });
       }
     }
     return data;
   }
-  if (desc === undefined) throw new RdataError('unknown type: RDATA must use the \\# generic form', 0);
+  if (desc === undefined) throw new RdataError('unknown type: RDATA must use the \\# generic form', start);
   const c = new TokenCursor(tokens, origin);
+  c.i = start;
+  c.at = start;
   if (desc.fast) {
     // Every field parses straight to wire bytes, in wire order.
     const w = new WireWriter(64);
@@ -101,9 +104,9 @@ export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn
       f.write(w, values[i]);
     }
   } catch (err) {
-    throw new RdataError(message(err), Math.max(0, tokens.length - 1), { cause: err });
+    throw new RdataError(message(err), Math.max(start, tokens.length - 1), { cause: err });
   }
-  if (w.off > 0xffff) throw new RdataError('RDATA longer than 65535 octets', 0);
+  if (w.off > 0xffff) throw new RdataError('RDATA longer than 65535 octets', start);
   return w.finish();
 }
 

@@ -1,7 +1,8 @@
 // Field codecs: one object per RDATA field kind, each knowing its wire form (read/write),
 // its presentation form (parse/format) and its wire shape (for the message decompressor).
 // Record descriptors (descriptors.ts) are lists of these.
-import { parseName, type Fqdn } from '../name.ts';
+import type { Fqdn } from '../name.ts';
+import { parseNameFast } from '../presentation/names.ts';
 import type { Token } from '../presentation/tokenizer.ts';
 import { parseType, typeToString } from '../types.ts';
 import { WireError } from '../errors.ts';
@@ -27,20 +28,6 @@ import {
   unescapeBytes,
 } from './text.ts';
 import type { WireReader, WireWriter } from './wire.ts';
-
-const PLAIN_REL = /^[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*$/;
-
-/**
- * parseName with a fast path for plain relative names (letters, digits, '-', '_'), the common
- * case in large zones: concatenation instead of label-by-label rebuilding.
- */
-function fastName(text: string, origin: Fqdn | undefined): Fqdn {
-  if (origin !== undefined && text.length <= 253 && PLAIN_REL.test(text)) {
-    const full = (origin === '.' ? `${text}.` : `${text}.${origin}`).toLowerCase();
-    if (full.length <= 254) return full as Fqdn;
-  }
-  return parseName(text, origin);
-}
 
 /** Walks the RDATA tokens; `at` is the index of the token being parsed (for errors). */
 export class TokenCursor {
@@ -231,8 +218,8 @@ export function name<N extends string>(fieldName: N): Field<N, Fqdn> {
     shape: 'name',
     read: (r) => r.name(fieldName),
     write: (w, v) => w.name(v),
-    parse: (c) => fastName(c.next(fieldName).text, c.origin),
-    parseTo: (c, w) => w.name(fastName(c.next(fieldName).text, c.origin)),
+    parse: (c) => parseNameFast(c.next(fieldName).text, c.origin),
+    parseTo: (c, w) => w.name(parseNameFast(c.next(fieldName).text, c.origin)),
     format: (v) => v,
     accepts: isString as (v: unknown) => v is Fqdn,
   });

@@ -313,3 +313,14 @@ test('property: random bytes never make the codecs throw anything but WireError'
     { numRuns: 3000 },
   );
 });
+
+test('parseRdata from an offset into a whole zone-file line', { timeout: 5000 }, () => {
+  const line = tokenize('www 300 IN MX 10 mail');
+  assert.deepEqual(parseRdata(RRType.MX, line, origin, 4), rdataFromText(RRType.MX, '10 mail', origin));
+  const bad = tokenize('www 300 IN MX 10');
+  assert.throws(() => parseRdata(RRType.MX, bad, origin, 4), (e: unknown) => e instanceof RdataError && e.tokenIndex === 5);
+  const generic = tokenize('x TYPE65000 \\# 2 0102');
+  assert.deepEqual(parseRdata(65000, generic, origin, 2), Uint8Array.of(1, 2));
+  const badGeneric = tokenize('x TYPE65000 \\# 3 0102');
+  assert.throws(() => parseRdata(65000, badGeneric, origin, 2), (e: unknown) => e instanceof RdataError && e.tokenIndex === 3);
+});
