@@ -15,6 +15,7 @@ import {
   parseKeyFile,
   parseSigningAlgorithm,
   SignedZone,
+  SignedZoneSource,
   SignPool,
   writeKeyFiles,
   ZSK_FLAGS,
@@ -22,6 +23,10 @@ import {
   type SigningKey,
 } from '../dns/dnssec/index.ts';
 import { DnsError, ParseError, RdataError } from '../dns/errors.ts';
+import type { UpdateOutcome } from '../dns/net/index.ts';
+import { serialGt } from '../dns/serial.ts';
+import type { Zone } from '../dns/zone.ts';
+import { diffZones } from '../dns/zone-diff.ts';
 import { Tokenizer, type Token } from '../dns/presentation/index.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { parseRdata, rdataToText } from '../dns/rdata/index.ts';
@@ -420,4 +425,43 @@ export async function signForServing(
     }
   }
   return { zone: SignedZone.sign(records, cfg), generatedKeys };
+}
+
+/**
+ * A zone served signed (`mpdns serve --sign`): the server's ZoneSource over the signed zone,
+ * with PrimaryZone's update rule (a change is taken only when the serial grew); an update is
+ * applied as a diff and re-signed incrementally. No IXFR journal yet: transfers are full.
+ */
+export class InlineSignedZone extends SignedZoneSource {
+  #unsigned: Zone;
+
+  private constructor(unsigned: Zone, signed: SignedZone) {
+    super(signed);
+    this.#unsigned = unsigned;
+  }
+
+  static async create(
+    unsigned: Zone,
+    keyDir: string,
+    opts: { algorithm?: string; denial?: Denial; threads?: number } = {},
+  ): Promise<{ zone: InlineSignedZone; generatedKeys: string[] }> {
+    const { zone, generatedKeys } = await signForServing(unsigned.origin, [...unsigned.records()], keyDir, opts);
+    return { zone: new InlineSignedZone(unsigned, zone), generatedKeys };
+  }
+
+  /** Takes a re-read unsigned zone; re-signs what changed when its serial grew. */
+  update(next: Zone): UpdateOutcome & { signatures?: number } {
+    const old = this.#unsigned;
+    const d = diffZones(old, next);
+    const changed = d.removed.some((r) => r.type !== RRType.SOA) || d.added.some((r) => r.type !== RRType.SOA);
+    if (next.serial === old.serial) {
+      return changed
+        ? { result: 'serial-not-increased', serial: old.serial, newSerial: next.serial }
+        : { result: 'unchanged', serial: old.serial };
+    }
+    if (!serialGt(next.serial, old.serial)) return { result: 'serial-not-increased', serial: old.serial, newSerial: next.serial };
+    const st = this.apply(d);
+    this.#unsigned = next;
+    return { result: 'updated', fromSerial: d.fromSerial, toSerial: d.toSerial, removed: d.removed.length, added: d.added.length, signatures: st.signatures };
+  }
 }
