@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
@@ -217,4 +218,12 @@ test('property: mutated messages decode or raise WireError, never anything else'
     }),
     { numRuns: 3000 },
   );
+});
+
+test('regression vectors: test/vectors/malformed-messages.json all raise WireError', { timeout: 5000 }, () => {
+  const file = JSON.parse(readFileSync(new URL('../test/vectors/malformed-messages.json', import.meta.url), 'utf8')) as {
+    vectors: { name: string; hex: string }[];
+  };
+  assert.ok(file.vectors.length >= 20);
+  for (const v of file.vectors) assert.throws(() => decodeMessage(fromHex(v.hex)), WireError, v.name);
 });

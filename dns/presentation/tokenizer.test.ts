@@ -69,6 +69,8 @@ test('errors carry file, line and column', { timeout: 5000 }, () => {
     ['a A 1 )', /f:1:7: unbalanced parenthesis/],
     ['a ( ( b )', /f:1:5: nested/],
     ['a b\\', /f:1:4: dangling backslash/],
+    ['a b\\\nc', /f:1:4: dangling backslash/],
+    ['a "x\\\ny"', /f:1:5: escaped line break/],
   ];
   for (const [text, re] of cases) {
     assert.throws(() => tokenizeLines(text, 'f'), (e: unknown) => e instanceof ParseError && re.test(e.message), text);

@@ -129,6 +129,7 @@ export class Tokenizer {
           if (d === QUOTE) break;
           if (d === LF) this.fail('unterminated quoted string', this.lineNo, col);
           if (d === BACKSLASH) {
+            if (s.charCodeAt(i + 1) === LF) this.fail('escaped line break in quoted string', this.lineNo, i - this.lineStart + 1);
             i += 2;
             continue;
           }
@@ -142,7 +143,8 @@ export class Tokenizer {
       while (i < n) {
         const d = s.charCodeAt(i);
         if (d === BACKSLASH) {
-          if (i + 1 >= n) this.fail('dangling backslash', this.lineNo, i - this.lineStart + 1);
+          const e = s.charCodeAt(i + 1);
+          if (i + 1 >= n || e === LF || e === CR) this.fail('dangling backslash', this.lineNo, i - this.lineStart + 1);
           i += 2;
           continue;
         }
