@@ -1,7 +1,7 @@
 // Field codecs: one object per RDATA field kind, each knowing its wire form (read/write),
 // its presentation form (parse/format) and its wire shape (for the message decompressor).
 // Record descriptors (descriptors.ts) are lists of these.
-import type { Fqdn } from '../name.ts';
+import { tryParseName, type Fqdn } from '../name.ts';
 import { parseNameFast } from '../presentation/names.ts';
 import type { Token } from '../presentation/tokenizer.ts';
 import { parseType, typeToString } from '../types.ts';
@@ -221,7 +221,7 @@ export function name<N extends string>(fieldName: N): Field<N, Fqdn> {
     parse: (c) => parseNameFast(c.next(fieldName).text, c.origin),
     parseTo: (c, w) => w.name(parseNameFast(c.next(fieldName).text, c.origin)),
     format: (v) => v,
-    accepts: isString as (v: unknown) => v is Fqdn,
+    accepts: (v: unknown): v is Fqdn => typeof v === 'string' && tryParseName(v) === v,
   });
 }
 

@@ -324,3 +324,13 @@ test('parseRdata from an offset into a whole zone-file line', { timeout: 5000 },
   const badGeneric = tokenize('x TYPE65000 \\# 3 0102');
   assert.throws(() => parseRdata(65000, badGeneric, origin, 2), (e: unknown) => e instanceof RdataError && e.tokenIndex === 3);
 });
+
+test('encodeRdata refuses ill-typed or missing fields', { timeout: 5000 }, () => {
+  assert.throws(() => encodeRdata(RRType.MX, { preference: 10 }), /exchange/);
+  assert.throws(() => encodeRdata(RRType.MX, { preference: 10, exchange: 'relative' }), /exchange/);
+  assert.throws(() => encodeRdata(RRType.MX, { preference: 70000, exchange: 'a.' }), /preference/);
+  assert.throws(() => encodeRdata(RRType.A, { address: '1.2.3' }), /address/);
+  assert.throws(() => encodeRdata(RRType.HSYNC, { state: 1, identity: 'a.' }), /after an absent optional/);
+  assert.deepEqual(encodeRdata(RRType.HSYNC, { state: 0 }), Uint8Array.of(0));
+  assert.throws(() => encodeRdata(65000, { nope: 1 }), /data/);
+});
