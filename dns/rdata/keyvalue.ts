@@ -24,16 +24,15 @@ export interface KeyDef {
 
 export interface KeyTable {
   readonly what: string;
+  /** Whole-list rule checked after parsing and reading (e.g. SVCB mandatory keys present). */
+  readonly check?: (list: readonly KeyValue[]) => void;
   readonly byKey: ReadonlyMap<number, KeyDef>;
   readonly byName: ReadonlyMap<string, KeyDef>;
 }
 
-export function keyTable(what: string, defs: readonly KeyDef[]): KeyTable {
-  return {
-    what,
-    byKey: new Map(defs.map((d) => [d.key, d])),
-    byName: new Map(defs.map((d) => [d.name, d])),
-  };
+export function keyTable(what: string, defs: readonly KeyDef[], check?: (list: readonly KeyValue[]) => void): KeyTable {
+  const t = { what, byKey: new Map(defs.map((d) => [d.key, d])), byName: new Map(defs.map((d) => [d.name, d])) };
+  return check === undefined ? t : { ...t, check };
 }
 
 /** The key code of a mnemonic or keyNNNNN; throws for unknown names and key65535. */
@@ -81,7 +80,9 @@ function parsePairs(c: TokenCursor, table: KeyTable): KeyValue[] {
     const def = table.byKey.get(code);
     out.push({ key: code, value: def !== undefined ? def.parse(value) : rawValue(value) });
   }
-  return sortUnique(out, table.what);
+  const sorted = sortUnique(out, table.what);
+  table.check?.(sorted);
+  return sorted;
 }
 
 /** Sorts by key and rejects duplicates (keys strictly increasing on the wire). */
@@ -117,6 +118,13 @@ function readPairs(r: WireReader, table: KeyTable): KeyValue[] {
     }
     out.push({ key, value });
     last = key;
+  }
+  if (table.check !== undefined) {
+    try {
+      table.check(out);
+    } catch (err) {
+      throw new WireError(`${table.what}: ${(err as Error).message}`, r.off, { cause: err });
+    }
   }
   return out;
 }

@@ -334,3 +334,10 @@ test('encodeRdata refuses ill-typed or missing fields', { timeout: 5000 }, () =>
   assert.deepEqual(encodeRdata(RRType.HSYNC, { state: 0 }), Uint8Array.of(0));
   assert.throws(() => encodeRdata(65000, { nope: 1 }), /data/);
 });
+
+test('SVCB: mandatory keys must be present, in text and on the wire', { timeout: 5000 }, () => {
+  assert.throws(() => rdataFromText(RRType.SVCB, '1 . mandatory=port alpn=h2'), RdataError);
+  assert.throws(() => rdataFromText(RRType.SVCB, '1 . mandatory=mandatory port=1'), RdataError);
+  assert.throws(() => validateRdata(RRType.SVCB, fromHex('0001 00 0000 0002 0003')), WireError);
+  assert.equal(rdataToText(RRType.SVCB, rdataFromText(RRType.SVCB, '1 . port=53 mandatory=port')), '1 . mandatory=port port=53');
+});

@@ -1,6 +1,6 @@
 // SVCB/HTTPS SvcParams (RFC 9460 §7): the key table for the generic key=value list codec.
 import { formatBase64, formatIpv4, formatIpv6, parseBase64, parseIpv4, parseIpv6, parseUint, quoteBytes, unescapeBytes } from './text.ts';
-import { keyCode, keyName, keyTable, rawValue, splitCommaList, type KeyDef, type KeyTable } from './keyvalue.ts';
+import { keyCode, keyName, keyTable, rawValue, splitCommaList, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
 
 const need = (text: string | undefined, key: string): string => {
   if (text === undefined || text === '') throw new Error(`${key} needs a value`);
@@ -126,6 +126,17 @@ const dohpath: KeyDef = {
   format: (v) => quoteBytes(v),
 };
 
+/** RFC 9460 §8: every key listed in mandatory must be present (and mandatory not list itself). */
+function mandatoryPresent(list: readonly KeyValue[]): void {
+  const m = list.find((kv) => kv.key === 0);
+  if (m === undefined) return;
+  const present = new Set(list.map((kv) => kv.key));
+  for (let i = 0; i + 1 < m.value.length; i += 2) {
+    const k = ((m.value[i] as number) << 8) | (m.value[i + 1] as number);
+    if (!present.has(k)) throw new Error(`mandatory key ${keyName(SVC_PARAMS, k)} is missing`);
+  }
+}
+
 export const SVC_PARAMS: KeyTable = keyTable('SvcParam', [
   mandatory,
   alpn,
@@ -135,4 +146,4 @@ export const SVC_PARAMS: KeyTable = keyTable('SvcParam', [
   ech,
   addrList(16, parseIpv6, formatIpv6, 'ipv6hint', 6),
   dohpath,
-]);
+], mandatoryPresent);
