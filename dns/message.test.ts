@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { WireError } from './errors.ts';
 import { decodeMessage, encodeMessage, makeQuery, makeResponse, type Message } from './message.ts';
 import { parseName } from './name.ts';
-import { rdataFromText } from './rdata/index.ts';
+import { rdataFromText, rdataToText } from './rdata/index.ts';
 import type { RR } from './rr.ts';
 import { Opcode, RRType } from './types.ts';
 
@@ -197,8 +197,15 @@ test('property: decode(encode(m)) == m, with and without compression; encode is 
       const back = decodeMessage(bytes);
       assert.deepEqual(JSON.parse(JSON.stringify(back)) as unknown, plain);
       assert.deepEqual(encodeMessage(back, { compress }), bytes);
-      // dns-packet parses every message we write.
-      dnsPacket.decode(Buffer.from(bytes));
+      // dns-packet, an independent decoder, reads the same owner names and NS/MX targets.
+      const dp = dnsPacket.decode(Buffer.from(bytes));
+      const abs = (n: string): string => (n === '.' || n === '' ? '.' : `${n}.`);
+      m.answer.forEach((rr, i) => {
+        const a = dp.answers?.[i] as { name: string; data: unknown } | undefined;
+        assert.equal(abs(a?.name ?? ''), rr.name);
+        if (rr.type === RRType.NS) assert.equal(abs(a?.data as string), rdataToText(RRType.NS, rr.rdata));
+        if (rr.type === RRType.MX) assert.equal(abs((a?.data as { exchange: string }).exchange), rdataToText(RRType.MX, rr.rdata).split(' ')[1]);
+      });
     }),
     { numRuns: 400 },
   );
