@@ -2,6 +2,7 @@
 // wire validation, typed views, name compression and canonical lower-casing all come from it.
 import { RRType } from '../types.ts';
 import { keyValueField } from './keyvalue.ts';
+import { loc } from './loc.ts';
 import { HSYNCPARAM_KEYS_DRAFT01 } from './hsyncparam.ts';
 import { SVC_PARAMS } from './svcparams.ts';
 import { isBase64Url } from './text.ts';
@@ -119,6 +120,7 @@ export const DESCRIPTORS = {
   SIG: d(RRType.SIG, rrsig, DECOMPRESS),
   KEY: d(RRType.KEY, dnskey),
   AAAA: d(RRType.AAAA, [ipv6('address')] as const),
+  LOC: d(RRType.LOC, [loc('loc')] as const),
   SRV: d(RRType.SRV, [u16('priority'), u16('weight'), u16('port'), name('target')] as const, DECOMPRESS),
   NAPTR: d(
     RRType.NAPTR,
