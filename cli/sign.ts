@@ -295,6 +295,8 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
 }
 
 const TTL_RE = /^([0-9]+[smhdwSMHDW]?)+$/;
+/** A relative name of plain labels (no escapes, no trailing dot, no '@'). */
+const PLAIN_RELATIVE = /^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$/;
 const TTL_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
 function ttlOf(text: string): number {
@@ -348,8 +350,9 @@ export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]>
       if (lastOwner === undefined) err(first, l.line, 'no previous owner name');
       owner = lastOwner as Fqdn;
     } else {
+      const fast = PLAIN_RELATIVE.test(first.text) && first.text.length + curOrigin.length < 250;
       try {
-        owner = parseName(first.text, curOrigin);
+        owner = fast ? ((first.text.toLowerCase() + (curOrigin === '.' ? '.' : '.' + curOrigin)) as Fqdn) : parseName(first.text, curOrigin);
       } catch (e) {
         return err(first, l.line, (e as Error).message, e);
       }
@@ -360,10 +363,11 @@ export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]>
     for (let k = 0; k < 2; k++) {
       const t = tokens[i];
       if (t === undefined) break;
-      if (ttl === undefined && TTL_RE.test(t.text)) {
+      const c0 = t.text.charCodeAt(0);
+      if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39 && TTL_RE.test(t.text)) {
         ttl = ttlOf(t.text);
         i++;
-      } else if (/^(IN|CH|HS|CLASS[0-9]+)$/i.test(t.text)) {
+      } else if (t.text === 'IN' || t.text === 'in' || /^(IN|CH|HS|CLASS[0-9]+)$/i.test(t.text)) {
         klass = classFromString(t.text) ?? 1;
         i++;
       }
