@@ -13,3 +13,4 @@ export * from './tsig.ts';
 export * from './zone.ts';
 export * from './zone-lookup.ts';
 export * from './zone-diff.ts';
+export * from './zonefile/index.ts';

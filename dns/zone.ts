@@ -126,6 +126,14 @@ function canonicalKey(name: Fqdn): string {
   return k;
 }
 
+/** The name without its leftmost label (fast for names without escapes); undefined for the root. */
+function parentOf(name: Fqdn): Fqdn | undefined {
+  if (name === '.') return undefined;
+  if (name.includes('\\')) return parentName(name);
+  const rest = name.slice(name.indexOf('.') + 1);
+  return (rest === '' ? '.' : rest) as Fqdn;
+}
+
 /** Sorts names into canonical order (fast: one key per name, plain string comparison). */
 export function sortNamesCanonical(names: Iterable<Fqdn>): Fqdn[] {
   const keyed: { k: string; n: Fqdn }[] = [];
@@ -219,7 +227,7 @@ export class Zone {
   cutAt(name: Fqdn): Fqdn | undefined {
     if (this.#cuts.size === 0 || name === this.origin) return undefined;
     let found: Fqdn | undefined;
-    for (let n: Fqdn | undefined = name; n !== undefined && n !== this.origin; n = parentName(n)) {
+    for (let n: Fqdn | undefined = name; n !== undefined && n !== this.origin; n = parentOf(n)) {
       if (this.#cuts.has(n)) found = n;
     }
     return found;
@@ -356,7 +364,7 @@ export class Zone {
     // Link to the parent, creating empty non-terminals up to the first existing ancestor.
     let child = name;
     for (;;) {
-      const up = parentName(child);
+      const up = parentOf(child);
       if (up === undefined) break;
       const parent = this.#nodes.get(up);
       if (parent !== undefined) {
@@ -384,7 +392,7 @@ export class Zone {
         const i = searchNames(this.#sorted, n);
         if (i >= 0) this.#sorted.splice(i, 1);
       }
-      const up = parentName(n);
+      const up = parentOf(n);
       if (up === undefined) break;
       const parent = this.#nodes.get(up);
       if (parent === undefined) break;
