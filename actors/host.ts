@@ -349,11 +349,18 @@ export class ActorHost {
   #onWork(msg: WorkMessage): Promise<void> {
     const work = decodeWork(msg.data);
     const zone = canonicalZone(work.zone);
-    const queuedAt = this.#now();
-    const ackWaitMs = this.#opts.ackWaitMs ?? 30_000;
+    // Queued behind earlier work of its zone: keep restarting ack-wait while it waits, so the
+    // broker does not redeliver it meanwhile (a second copy, and a step towards max-deliver).
+    let keepAlive: NodeJS.Timeout | undefined;
+    if (this.#mailboxes.pending(zone) > 0) {
+      keepAlive = setInterval(() => msg.working(), Math.max(100, (this.#opts.ackWaitMs ?? 30_000) / 3));
+      keepAlive.unref();
+    }
     return this.#mailboxes.post(zone, async () => {
-      // Waited behind earlier work of the zone: restart ack-wait so it is not redelivered meanwhile.
-      if (this.#now() - queuedAt > ackWaitMs / 4) msg.working();
+      if (keepAlive !== undefined) {
+        clearInterval(keepAlive);
+        msg.working();
+      }
       await this.#apply({ ...work, zone }, msg);
     });
   }

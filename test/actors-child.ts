@@ -1,7 +1,7 @@
 // A child process running one actor host, for the actor tests that kill processes.
 // Not a test itself. Flags:
 //   --nats URL | --embedded   broker (JetStream at URL, or in-process)
-//   --namespace NS --shards N --replica ID --ack-wait-ms MS --idle-ms MS
+//   --namespace NS --shards N --replica ID --ack-wait-ms MS --max-deliver N --idle-ms MS
 //   --coordinator             hold shards through broker/shards.ts leases instead of all of them
 //   --crash-after-persist N   SIGKILL itself after the N-th persist, before its ack
 //   --crash-after-ack N       SIGKILL itself right after the N-th ack
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '4' },
     replica: { type: 'string', default: `child-${process.pid}` },
     'ack-wait-ms': { type: 'string', default: '2000' },
+    'max-deliver': { type: 'string', default: '20' },
     'idle-ms': { type: 'string', default: '0' },
     coordinator: { type: 'boolean', default: false },
     'crash-after-persist': { type: 'string' },
@@ -65,6 +66,7 @@ const host = await ActorHost.open({
   replicaId: values.replica,
   logger: log,
   ackWaitMs: Number(values['ack-wait-ms']),
+  maxDeliver: Number(values['max-deliver']),
   idleMs: Number(values['idle-ms']),
   ...(inspector !== undefined ? { inspect: inspector } : {}),
   hooks: {

@@ -46,7 +46,7 @@ async function machine(kv: KvBucket, zone: string, id: string): Promise<MachineV
   return (await listZoneMachines(kv, zone)).find((m) => m.machineId === id);
 }
 
-describe('actor host on nats-server', { timeout: 120_000 }, () => {
+describe('actor host on nats-server', { timeout: 480_000 }, () => {
   let nats: NatsServer;
   let broker: Broker;
 
@@ -168,6 +168,76 @@ describe('actor host on nats-server', { timeout: 120_000 }, () => {
     } finally {
       await host.stop();
       await b.close();
+    }
+  });
+
+  test('SIGKILL at arbitrary points while work streams in: nothing acked or persisted is lost', { timeout: 90_000 }, async () => {
+    const ns = 'randomkill';
+    const zones = ['k1.example.', 'k2.example.', 'k3.example.'];
+    const per = 60;
+    const b = await createJetStreamBroker({ servers: nats.url, namespace: ns });
+    try {
+      const kv = await b.kv('machines');
+      for (const z of zones) await publishIncs(ns, z, 1, per);
+      const total = async (): Promise<number> => {
+        let n = 0;
+        for (const z of zones) n += ctx(await machine(kv, z, 'ctr'))?.count ?? 0;
+        return n;
+      };
+      // Kill hosts after they have made some progress, at points the test does not choose.
+      let before = 0;
+      for (const replica of ['r1', 'r2', 'r3']) {
+        const h = spawnHost(nats.url, ns, '--replica', replica, '--ack-wait-ms', '1000');
+        await ready(h);
+        const seen = await pollUntil(`${replica} made progress`, async () => {
+          const n = await total();
+          return n > before || n === zones.length * per ? n : undefined;
+        }, { timeoutMs: 30_000, intervalMs: 5 });
+        await h.kill('SIGKILL');
+        before = await total();
+        assert.ok(before >= seen, 'persisted state never goes back');
+      }
+      const last = spawnHost(nats.url, ns, '--replica', 'r4', '--ack-wait-ms', '1000');
+      await ready(last);
+      await pollUntil('all applied', async () => (await total()) === zones.length * per, { timeoutMs: 60_000 }).catch(async (err: unknown) => {
+        throw new Error(`applied ${await total()}; dead letters: ${JSON.stringify((await b.deadLetters()).map((d) => d.reason))}; ${last.output()}`, { cause: err });
+      });
+      for (const z of zones) {
+        const c = ctx(await machine(kv, z, 'ctr'));
+        assert.deepEqual([c?.count, c?.lastSeq], [per, per], z);
+      }
+      await last.stop();
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('nats-server SIGKILLed and restarted on its store: the host resumes, nothing lost', { timeout: 90_000 }, async () => {
+    const ns = 'natsrestart';
+    const zone = 'restart.example.';
+    const h = spawnHost(nats.url, ns, '--replica', 'n1', '--ack-wait-ms', '1000');
+    await ready(h);
+    await publishIncs(ns, zone, 1, 20);
+    const b1 = await createJetStreamBroker({ servers: nats.url, namespace: ns });
+    const kv1 = await b1.kv('machines');
+    await pollUntil('first 20 applied', async () => ctx(await machine(kv1, zone, 'ctr'))?.count === 20, { timeoutMs: 20_000 });
+    await b1.close();
+    await nats.restart();
+    await publishIncs(ns, zone, 21, 40);
+    const b2 = await createJetStreamBroker({ servers: nats.url, namespace: ns });
+    try {
+      const kv2 = await b2.kv('machines');
+      const done = await pollUntil('all 40 applied after the restart', async () => {
+        const c = ctx(await machine(kv2, zone, 'ctr'));
+        return c?.count === 40 ? c : undefined;
+      }, { timeoutMs: 45_000 }).catch((err: unknown) => {
+        throw new Error(`host output: ${h.output()}`, { cause: err });
+      });
+      assert.equal(done.lastSeq, 40);
+      assert.equal(h.proc.exitCode, null, 'the host survived the server restart');
+    } finally {
+      await h.stop();
+      await b2.close();
     }
   });
 
