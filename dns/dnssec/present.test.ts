@@ -13,6 +13,10 @@ test('fast RRSIG and NSEC text equals rdataToText', { timeout: 5000 }, () => {
   const key = generateKey(zone, 15, 256);
   const sig = runSignJob(prepareSign(parseName('*.w.test.'), RRType.TXT, 1, 300, [Uint8Array.of(1, 0x61)], key, { inception: 1_800_000_000, expiration: 1_801_234_567 }));
   assert.equal(fastRdataText(RRType.RRSIG, sig.rdata), rdataToText(RRType.RRSIG, sig.rdata));
+  const other = generateKey(parseName('test.'), 13, 257);
+  const sig2 = runSignJob(prepareSign(parseName('test.'), RRType.DNSKEY, 1, 300, [other.dnskey], other, { inception: 1_800_000_000, expiration: 1_801_234_567 }));
+  assert.equal(fastRdataText(RRType.RRSIG, sig2.rdata), rdataToText(RRType.RRSIG, sig2.rdata));
+  assert.equal(fastRdataText(RRType.RRSIG, sig.rdata), rdataToText(RRType.RRSIG, sig.rdata));
   for (const [next, types] of [
     ['a.b.test.', [1, 2, 6, 46, 47, 48]],
     ['x\\000y.test.', [1, 65285, 256]],

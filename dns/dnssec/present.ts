@@ -42,9 +42,31 @@ function nameAt(b: Uint8Array, o: number): [string, number] {
   }
 }
 
+let lastSignerWire: Uint8Array = new Uint8Array(0);
+let lastSigner: [string, number] = ['.', 0];
+
+/** The signer name of RRSIG RDATA; consecutive RRSIGs of one zone share it, so it is cached. */
+function signerAt(b: Uint8Array): [string, number] {
+  const n = lastSignerWire.length;
+  if (n > 0 && b.length > 18 + n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (b[18 + i] !== lastSignerWire[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastSigner;
+  }
+  const r = nameAt(b, 18);
+  lastSignerWire = b.slice(18, r[1]);
+  lastSigner = r;
+  return r;
+}
+
 function rrsigText(b: Uint8Array): string {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const [signer, o] = nameAt(b, 18);
+  const [signer, o] = signerAt(b);
   const sig = Buffer.from(b.buffer, b.byteOffset + o, b.byteLength - o).toString('base64');
   return `${typeToString(v.getUint16(0))} ${b[2]} ${b[3]} ${v.getUint32(4)} ${sigTimeText(v.getUint32(8))} ${sigTimeText(v.getUint32(12))} ${v.getUint16(16)} ${signer} ${sig}`;
 }
