@@ -1,7 +1,7 @@
 // Fast per-name encodings the signer needs for every owner: uncompressed wire form and a
 // string key whose JavaScript order is the RFC 4034 §6.1 canonical order. Plain names (no
 // escapes) take a fast path; anything else goes through dns/name.ts.
-import { nameLabelBytes, nameToWire, type Fqdn } from '../name.ts';
+import { nameLabelBytes, nameToWire, parentName, type Fqdn } from '../name.ts';
 
 /** Uncompressed wire form of a (lower-case) name. */
 export function ownerWire(name: Fqdn): Uint8Array {
@@ -38,4 +38,12 @@ export function nameSortKey(name: Fqdn): string {
     key += '\0';
   }
   return key;
+}
+
+/** The parent of a name (undefined for the root); plain names without dns/name.ts's split. */
+export function parentOf(name: Fqdn): Fqdn | undefined {
+  if (name === '.') return undefined;
+  if (name.includes('\\')) return parentName(name);
+  const i = name.indexOf('.');
+  return (i === name.length - 1 ? '.' : name.slice(i + 1)) as Fqdn;
 }

@@ -6,7 +6,7 @@
 // DNSKEYs (published, never used to sign). KSKs (SEP bit) sign DNSKEY, CDS and CDNSKEY; ZSKs
 // sign everything else; with only SEP keys (CSK mode) they sign everything.
 import { canonicalRdata } from '../canonical.ts';
-import { isSubdomain, parentName, type Fqdn } from '../name.ts';
+import { isSubdomain, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType, typeToString } from '../types.ts';
 import { algorithmName } from './algorithms.ts';
@@ -14,7 +14,7 @@ import { dsFromDnskey } from './ds.ts';
 import { SignError } from './errors.ts';
 import { decodeDnskey, isKsk, signData, type SigningKey } from './keys.ts';
 import { keyTag } from './keytag.ts';
-import { ownerWire, nameSortKey } from './namekeys.ts';
+import { nameSortKey, ownerWire, parentOf as parentName } from './namekeys.ts';
 import { encodeNsec } from './nsec.ts';
 import { base32hex, encodeNsec3, encodeNsec3Param, nsec3Hash, type Nsec3Params } from './nsec3.ts';
 import type { SignPool } from './pool.ts';
