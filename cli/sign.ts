@@ -10,6 +10,7 @@ import {
   DnssecError,
   fastRdataText,
   generateKey,
+  keyTag,
   KSK_FLAGS,
   loadKeyDir,
   parseKeyFile,
@@ -202,12 +203,22 @@ async function zoneKeys(opts: SignCommandOptions): Promise<{ keys: SigningKey[];
   return { keys: generated, generated: true };
 }
 
-async function readForeign(file: string): Promise<Uint8Array[]> {
+/** Other signers' DNSKEYs (one RR per line); each must be for the zone and of our algorithm. */
+async function readForeign(file: string, origin: Fqdn, algorithm: number): Promise<Uint8Array[]> {
   const text = await readFile(file, 'utf8');
   const out: Uint8Array[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.replace(/;.*$/, '').trim() === '') return;
-    out.push(parseKeyFile(line, `${file}:${i + 1}`).dnskey);
+    const where = `${file}:${i + 1}`;
+    const { zone, dnskey } = parseKeyFile(line, where);
+    if (zone !== origin) throw new DnssecError(`${where}: foreign DNSKEY ${keyTag(dnskey)} is for ${zone}, not ${origin}`);
+    if (dnskey[3] !== algorithm) {
+      throw new DnssecError(
+        `${where}: foreign DNSKEY ${keyTag(dnskey)} uses algorithm ${algorithmName(dnskey[3] ?? 0)}, this signer ${algorithmName(algorithm)}: ` +
+          'every algorithm in the DNSKEY RRset must sign every RRset (RFC 4035 §2.2)',
+      );
+    }
+    out.push(dnskey);
   });
   return out;
 }
@@ -249,7 +260,8 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   const t0 = performance.now();
   const records = await readZoneRecords(opts.zone, opts.origin);
   const { keys, generated } = await zoneKeys(opts);
-  const foreign = opts.foreignDnskeys === undefined ? [] : await readForeign(opts.foreignDnskeys);
+  const foreign =
+    opts.foreignDnskeys === undefined ? [] : await readForeign(opts.foreignDnskeys, opts.origin, (keys[0] as SigningKey).algorithm);
   const t1 = performance.now();
   const cfg = {
     origin: opts.origin,

@@ -149,6 +149,17 @@ test('bad input: one clear error naming the file and key or record, exit 1, no o
     ['unreadable private key', ['--zone', zoneFile, '--key-dir', unreadable], /k6\/Kexample\.\+015\+[0-9]{5}\.private: cannot read the private key file/],
     ['algorithm differs from the keys', ['--zone', zoneFile, '--key-dir', keys, '--algorithm', 'ecdsap256'], /is ED25519, --algorithm asks for ECDSAP256SHA256/],
   ];
+  const foreignEd = join(dir.path, 'foreign-ed.keys');
+  const fdir = join(dir.path, 'fk');
+  await mkdir(fdir);
+  await sh('dnssec-keygen', ['-q', '-K', fdir, '-a', 'ECDSAP256SHA256', 'example.']);
+  const [fkey] = (await readdir(fdir)).filter((f) => f.endsWith('.key'));
+  await writeFile(foreignEd, `; another signer\n${await readFile(join(fdir, fkey ?? ''), 'utf8')}`);
+  cases.push([
+    'foreign key of another algorithm',
+    ['--zone', zoneFile, '--key-dir', keys, '--foreign-dnskeys', foreignEd],
+    /foreign-ed\.keys:[0-9]+: foreign DNSKEY [0-9]+ uses algorithm ECDSAP256SHA256, this signer ED25519: .*RFC 4035 §2\.2/,
+  ]);
   await mkdir(join(dir.path, 'empty'));
   for (const [what, args, message] of cases) {
     const out = join(dir.path, `bad-${what.replace(/ /g, '-')}.signed`);
