@@ -4,8 +4,9 @@
 // Not the package's createWebSocketInspector: its socket and its 5 s reconnect timer are referenced
 // (a process with no inspector listening never exits) and it serializes and buffers every event
 // while nobody listens. Not XState's `inspect` actor option either: with an observer attached,
-// XState builds an inspection event for every event, microstep and action, which cost 40-60% of
-// the host's in-memory event rate even with the observer dropping them. Instead the host reports
+// XState builds an inspection event for every event, microstep and action: measured on the test
+// machine, send went from 12 to 18-21 us with an observer that drops everything, and to 32 us
+// with the package's `inspect.next` (it also schedules a timer per event). Instead the host reports
 // each processed event and resulting snapshot itself, and only while a socket is open; the socket
 // and the reconnect timer are unref'd. Nobody listening costs one boolean test per event.
 import { createConnection, type NetConnectOpts } from 'node:net';

@@ -59,31 +59,57 @@ test('with an inspector listening, inspection events stream to it over WebSocket
 test('an inspector nobody listens to does not slow the host down', { timeout: 90_000 }, async () => {
   const logger = componentLogger({ component: 'inspect-bench' });
   logger.level = 'warn';
-  const deadPort = await freePort();
-  // CPU time of this process per event (less disturbed by other processes than wall time).
-  async function cpuPerEvent(withInspector: boolean): Promise<number> {
-    const inspector = withInspector ? createHostInspector(`ws://127.0.0.1:${deadPort}`, 100) : undefined;
+  const inspector = createHostInspector(`ws://127.0.0.1:${await freePort()}`, 100);
+  const open = async (withInspector: boolean) => {
     const broker = createEmbeddedBroker();
-    const host = await ActorHost.open({ broker, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], logger, ...(inspector ? { inspect: inspector } : {}) });
+    const host = await ActorHost.open({ broker, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], logger, ...(withInspector ? { inspect: inspector } : {}) });
     await host.acquireAll();
-    const n = 6000;
+    return { broker, host, seq: 0 };
+  };
+  const on = await open(true);
+  const off = await open(false);
+  // Both hosts run alternating batches, so load from elsewhere hits both alike; compare the CPU
+  // time of this process per batch (less disturbed by other processes than wall time).
+  const batch = async (h: { host: ActorHost; seq: number }): Promise<number> => {
     const c0 = process.cpuUsage();
-    await Promise.all(Array.from({ length: 30 }, async (_, z) => {
-      for (let seq = 1; seq <= n / 30; seq++) await host.send(`z${z}.example.`, 'ctr', 'sequenced-counter', { type: 'inc', seq });
+    const from = h.seq;
+    h.seq += 20;
+    await Promise.all(Array.from({ length: 15 }, async (_, z) => {
+      for (let seq = from + 1; seq <= h.seq; seq++) await h.host.send(`z${z}.example.`, 'ctr', 'sequenced-counter', { type: 'inc', seq });
     }));
     const c = process.cpuUsage(c0);
-    await host.stop();
-    await inspector?.stop();
-    await broker.close();
-    return (c.user + c.system) / n;
+    return c.user + c.system;
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      await batch(on);
+      await batch(off); // warm-up
+    }
+    const ratios: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      let cOn: number;
+      let cOff: number;
+      if (round % 2 === 0) {
+        cOn = await batch(on);
+        cOff = await batch(off);
+      } else {
+        cOff = await batch(off);
+        cOn = await batch(on);
+      }
+      ratios.push(cOn / cOff);
+    }
+    ratios.sort((x, y) => x - y);
+    const median = ratios[Math.floor(ratios.length / 2)] ?? NaN;
+    const msg = `CPU per batch, inspection on (nobody listening) / off: median ${median.toFixed(2)}`;
+    process.stdout.write(`# ${msg}\n`);
+    // Noise here is about +-0.1. For scale, on XState's own send: an inspect observer that drops
+    // everything costs +50-75%, the package's inspect.next about 2.7x.
+    assert.ok(median <= 1.25, msg);
+  } finally {
+    await on.host.stop();
+    await off.host.stop();
+    await inspector.stop();
+    await on.broker.close();
+    await off.broker.close();
   }
-  let off = Infinity;
-  let on = Infinity;
-  for (let i = 0; i < 5; i++) {
-    on = Math.min(on, await cpuPerEvent(true));
-    off = Math.min(off, await cpuPerEvent(false));
-  }
-  const msg = `CPU per event: inspection on, nobody listening ${on.toFixed(1)} us; off ${off.toFixed(1)} us`;
-  process.stdout.write(`# ${msg}\n`);
-  assert.ok(on <= 1.25 * off, msg);
 });
