@@ -49,18 +49,77 @@ export type NameStatus =
 /** What ZoneBuilder.add did with one record. */
 export type AddOutcome = 'added' | 'duplicate' | 'ttl-unified';
 
-interface MutableRRset {
+/**
+ * An RRset as the zone stores it. A single record (most RRsets) is kept without an array:
+ * on million-record zones every object saved per record is garbage-collector time saved.
+ */
+class StoredRRset implements RRset {
   readonly name: Fqdn;
   readonly type: number;
   readonly class: number;
   ttl: number;
-  rdata: Uint8Array[];
+  one: Uint8Array | undefined;
+  many: Uint8Array[] | undefined;
+  constructor(name: Fqdn, type: number, klass: number, ttl: number, first: Uint8Array) {
+    this.name = name;
+    this.type = type;
+    this.class = klass;
+    this.ttl = ttl;
+    this.one = first;
+    this.many = undefined;
+  }
+
+  get rdata(): readonly Uint8Array[] {
+    return this.many ?? (this.one === undefined ? [] : [this.one]);
+  }
+
+  get count(): number {
+    return this.many !== undefined ? this.many.length : this.one === undefined ? 0 : 1;
+  }
+
+  has(rdata: Uint8Array): boolean {
+    if (this.many !== undefined) return indexOfRdata(this.many, rdata) >= 0;
+    return this.one !== undefined && sameBytes(this.one, rdata);
+  }
+
+  push(rdata: Uint8Array): void {
+    if (this.many !== undefined) this.many.push(rdata);
+    else if (this.one === undefined) this.one = rdata;
+    else {
+      this.many = [this.one, rdata];
+      this.one = undefined;
+    }
+  }
+
+  /** Removes one record's RDATA; false when it is not there. */
+  remove(rdata: Uint8Array): boolean {
+    if (this.many !== undefined) {
+      const i = indexOfRdata(this.many, rdata);
+      if (i < 0) return false;
+      this.many.splice(i, 1);
+      if (this.many.length === 1) {
+        this.one = this.many[0];
+        this.many = undefined;
+      }
+      return true;
+    }
+    if (this.one === undefined || !sameBytes(this.one, rdata)) return false;
+    this.one = undefined;
+    return true;
+  }
 }
 
-/** A name: its RRsets (empty for an empty non-terminal) and how many names sit directly below. */
-interface Node {
-  sets: MutableRRset[];
-  children: number;
+/** A name's RRsets: one RRset alone (the common case), or an array (empty: empty non-terminal). */
+type Node = StoredRRset | StoredRRset[];
+
+function setsOf(node: Node): readonly StoredRRset[] {
+  return node instanceof StoredRRset ? [node] : node;
+}
+
+function findSet(node: Node, type: number): StoredRRset | undefined {
+  if (node instanceof StoredRRset) return node.type === type ? node : undefined;
+  for (const s of node) if (s.type === type) return s;
+  return undefined;
 }
 
 /** Types that may share a name with a CNAME (RFC 4035 §2.5, RFC 2181 §10.1). */
@@ -160,16 +219,21 @@ export class Zone {
   readonly origin: Fqdn;
   readonly class: number;
   readonly #nodes = new Map<Fqdn, Node>();
+  /** How many names sit directly below a name; absent means none (most names are leaves). */
+  readonly #children = new Map<Fqdn, number>();
+  /** The last name inserted and its node: zone files list a name's records together. */
+  #lastName: Fqdn | undefined;
+  #lastNode: Node | undefined;
   readonly #cuts = new Set<Fqdn>();
   #sorted: Fqdn[] | undefined;
   #size = 0;
-  #soa: MutableRRset | undefined;
+  #soa: StoredRRset | undefined;
 
   /** Use ZoneBuilder (or the zone-file parser); a bare Zone is empty and not valid. */
   constructor(origin: Fqdn, klass: number = CLASS_IN) {
     this.origin = origin;
     this.class = klass;
-    this.#nodes.set(origin, { sets: [], children: 0 });
+    this.#nodes.set(origin, []);
   }
 
   // ---- reading ---------------------------------------------------------------------------
@@ -198,14 +262,13 @@ export class Zone {
   /** The RRset at (name, type), or undefined. */
   get(name: Fqdn, type: number): RRset | undefined {
     const node = this.#nodes.get(name);
-    if (node === undefined) return undefined;
-    for (const s of node.sets) if (s.type === type) return s;
-    return undefined;
+    return node === undefined ? undefined : findSet(node, type);
   }
 
   /** All RRsets at a name ([] for empty non-terminals and absent names). */
   rrsets(name: Fqdn): readonly RRset[] {
-    return this.#nodes.get(name)?.sets ?? [];
+    const node = this.#nodes.get(name);
+    return node === undefined ? [] : setsOf(node);
   }
 
   /** True when the name exists: it has data or is an empty non-terminal. */
@@ -242,7 +305,7 @@ export class Zone {
     }
     const node = this.#nodes.get(name);
     if (node === undefined) return 'absent';
-    return node.sets.length === 0 ? 'ent' : 'auth';
+    return node instanceof StoredRRset || node.length > 0 ? 'auth' : 'ent';
   }
 
   /** Every name (empty non-terminals included) in canonical order. Sorted once, then kept sorted. */
@@ -260,7 +323,8 @@ export class Zone {
   *rrsetsInOrder(): IterableIterator<RRset> {
     yield this.soa;
     for (const name of this.names()) {
-      const sets = this.#nodes.get(name)?.sets ?? [];
+      const node = this.#nodes.get(name);
+      const sets = node === undefined ? [] : setsOf(node);
       const ordered = sets.length > 1 ? [...sets].sort((a, b) => a.type - b.type) : sets;
       for (const s of ordered) if (s !== this.#soa) yield s;
     }
@@ -270,9 +334,10 @@ export class Zone {
   *records(): IterableIterator<RR> {
     yield this.soaRR();
     for (const node of this.#nodes.values()) {
-      for (const s of node.sets) {
+      for (const s of setsOf(node)) {
         if (s === this.#soa) continue;
-        for (const rdata of s.rdata) yield { name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata };
+        if (s.one !== undefined) yield { name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata: s.one };
+        else for (const rdata of s.many ?? []) yield { name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata };
       }
     }
   }
@@ -280,30 +345,31 @@ export class Zone {
   // ---- changing (ZoneBuilder and applyDiff only) -------------------------------------------
 
   /** Adds one record, checking the per-record rules. Internal: use ZoneBuilder or applyDiff. */
-  _insert(rr: RR, ttlRule: 'keep-first' | 'take-new'): AddOutcome {
+  _insert(rr: RR, ttlRule: 'keep-first' | 'take-new', stored: Uint8Array = rr.rdata): AddOutcome {
     if (rr.class !== this.class) {
       throw new ZoneError(`class ${classToString(rr.class)} differs from the zone's ${classToString(this.class)}`, rrText(rr));
     }
     if (!isSubdomain(rr.name, this.origin)) throw new ZoneError(`record outside the zone origin ${this.origin}`, rrText(rr));
     if (rr.type === RRType.SOA && rr.name !== this.origin) throw new ZoneError('SOA not at the zone apex', rrText(rr));
-    let node = this.#nodes.get(rr.name);
-    let set: MutableRRset | undefined;
+    const node = rr.name === this.#lastName ? this.#lastNode : this.#nodes.get(rr.name);
+    let set: StoredRRset | undefined;
     if (node !== undefined) {
-      for (const s of node.sets) if (s.type === rr.type) set = s;
-      if (set === undefined && node.sets.length > 0) {
-        if (rr.type === RRType.CNAME && node.sets.some((s) => !CNAME_COMPANIONS.has(s.type))) {
+      set = findSet(node, rr.type);
+      if (set === undefined) {
+        const sets = setsOf(node);
+        if (rr.type === RRType.CNAME && sets.some((s) => !CNAME_COMPANIONS.has(s.type))) {
           throw new ZoneError('CNAME and other data at the same name', rrText(rr));
         }
-        if (!CNAME_COMPANIONS.has(rr.type) && node.sets.some((s) => s.type === RRType.CNAME)) {
+        if (!CNAME_COMPANIONS.has(rr.type) && sets.some((s) => s.type === RRType.CNAME)) {
           throw new ZoneError('CNAME and other data at the same name', rrText(rr));
         }
       }
     }
     if (set !== undefined) {
-      if (indexOfRdata(set.rdata, rr.rdata) >= 0) return 'duplicate';
+      if (set.has(rr.rdata)) return 'duplicate';
       if (rr.type === RRType.SOA) throw new ZoneError('more than one SOA record', rrText(rr));
       if (rr.type === RRType.CNAME) throw new ZoneError('more than one CNAME record at a name', rrText(rr));
-      set.rdata.push(rr.rdata);
+      set.push(stored);
       this.#size++;
       if (set.ttl !== rr.ttl) {
         if (ttlRule === 'take-new') set.ttl = rr.ttl;
@@ -311,9 +377,20 @@ export class Zone {
       }
       return 'added';
     }
-    if (node === undefined) node = this.#createNode(rr.name);
-    const fresh: MutableRRset = { name: rr.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [rr.rdata] };
-    node.sets.push(fresh);
+    const fresh = new StoredRRset(rr.name, rr.type, rr.class, rr.ttl, stored);
+    let slot: Node;
+    if (node === undefined) {
+      slot = fresh;
+      this.#createNode(rr.name, fresh);
+    } else if (node instanceof StoredRRset) {
+      slot = [node, fresh];
+      this.#nodes.set(rr.name, slot);
+    } else {
+      node.push(fresh);
+      slot = node;
+    }
+    this.#lastName = rr.name;
+    this.#lastNode = slot;
     this.#size++;
     if (rr.type === RRType.SOA) this.#soa = fresh;
     if (rr.type === RRType.NS && rr.name !== this.origin) this.#cuts.add(rr.name);
@@ -324,18 +401,18 @@ export class Zone {
   _remove(rr: RR): boolean {
     const node = this.#nodes.get(rr.name);
     if (node === undefined) return false;
-    const si = node.sets.findIndex((s) => s.type === rr.type && s.class === rr.class);
-    const set = node.sets[si];
-    if (set === undefined) return false;
-    const ri = indexOfRdata(set.rdata, rr.rdata);
-    if (ri < 0) return false;
-    set.rdata.splice(ri, 1);
+    const set = findSet(node, rr.type);
+    if (set === undefined || set.class !== rr.class || !set.remove(rr.rdata)) return false;
     this.#size--;
-    if (set.rdata.length === 0) {
-      node.sets.splice(si, 1);
+    this.#lastName = undefined;
+    this.#lastNode = undefined;
+    if (set.count === 0) {
+      const rest = setsOf(node).filter((s) => s !== set);
+      const slot: Node = rest.length === 1 ? (rest[0] as StoredRRset) : rest;
+      this.#nodes.set(rr.name, slot);
       if (set === this.#soa) this.#soa = undefined;
       if (rr.type === RRType.NS) this.#cuts.delete(rr.name);
-      this.#pruneNode(rr.name, node);
+      this.#pruneNode(rr.name, slot);
     }
     return true;
   }
@@ -343,7 +420,7 @@ export class Zone {
   /** Sets an RRset's TTL (used when a diff moves a whole RRset to a new TTL). */
   _setTtl(name: Fqdn, type: number, ttl: number): void {
     const node = this.#nodes.get(name);
-    const set = node?.sets.find((s) => s.type === type);
+    const set = node === undefined ? undefined : findSet(node, type);
     if (set !== undefined) set.ttl = ttl;
   }
 
@@ -354,8 +431,7 @@ export class Zone {
     if (ns === undefined || ns.rdata.length === 0) throw new ZoneError(`zone ${this.origin} has no NS records at the apex`);
   }
 
-  #createNode(name: Fqdn): Node {
-    const node: Node = { sets: [], children: 0 };
+  #createNode(name: Fqdn, node: Node): void {
     this.#nodes.set(name, node);
     if (this.#sorted !== undefined) {
       const i = searchNames(this.#sorted, name);
@@ -366,28 +442,26 @@ export class Zone {
     for (;;) {
       const up = parentOf(child);
       if (up === undefined) break;
-      const parent = this.#nodes.get(up);
-      if (parent !== undefined) {
-        parent.children++;
-        break;
-      }
-      const ent: Node = { sets: [], children: 1 };
-      this.#nodes.set(up, ent);
+      this.#children.set(up, (this.#children.get(up) ?? 0) + 1);
+      if (this.#nodes.has(up)) break;
+      this.#nodes.set(up, []);
       if (this.#sorted !== undefined) {
         const i = searchNames(this.#sorted, up);
         if (i < 0) this.#sorted.splice(-i - 1, 0, up);
       }
       child = up;
     }
-    return node;
   }
 
   /** Drops a name that has neither data nor children, and empty non-terminals it leaves behind. */
   #pruneNode(name: Fqdn, node: Node): void {
+    this.#lastName = undefined;
+    this.#lastNode = undefined;
     let n: Fqdn = name;
     let cur: Node = node;
-    while (n !== this.origin && cur.sets.length === 0 && cur.children === 0) {
+    while (n !== this.origin && !(cur instanceof StoredRRset) && cur.length === 0 && (this.#children.get(n) ?? 0) === 0) {
       this.#nodes.delete(n);
+      this.#children.delete(n);
       if (this.#sorted !== undefined) {
         const i = searchNames(this.#sorted, n);
         if (i >= 0) this.#sorted.splice(i, 1);
@@ -396,12 +470,17 @@ export class Zone {
       if (up === undefined) break;
       const parent = this.#nodes.get(up);
       if (parent === undefined) break;
-      parent.children--;
+      const left = (this.#children.get(up) ?? 1) - 1;
+      if (left > 0) this.#children.set(up, left);
+      else this.#children.delete(up);
       n = up;
       cur = parent;
     }
   }
 }
+
+const SLAB_SIZE = 1 << 20;
+const SLAB_MAX_RDATA = 4096;
 
 /**
  * Builds a zone record by record and validates it as a whole at the end, so a caller never
@@ -410,6 +489,10 @@ export class Zone {
 export class ZoneBuilder {
   readonly #zone: Zone;
   #done = false;
+  // RDATA is copied into shared slabs: one ArrayBuffer per MiB instead of one per record keeps
+  // the garbage collector's work (and memory) small on million-record zones.
+  #slab = new Uint8Array(0);
+  #slabOff = 0;
 
   constructor(origin: Fqdn, klass: number = CLASS_IN) {
     this.#zone = new Zone(origin, klass);
@@ -421,7 +504,17 @@ export class ZoneBuilder {
 
   add(rr: RR): AddOutcome {
     if (this.#done) throw new ZoneError('ZoneBuilder already finished');
-    return this.#zone._insert(rr, 'keep-first');
+    const n = rr.rdata.length;
+    if (n > SLAB_MAX_RDATA) return this.#zone._insert(rr, 'keep-first');
+    if (this.#slabOff + n > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_SIZE);
+      this.#slabOff = 0;
+    }
+    const stored = this.#slab.subarray(this.#slabOff, this.#slabOff + n);
+    stored.set(rr.rdata);
+    const outcome = this.#zone._insert(rr, 'keep-first', stored);
+    if (outcome !== 'duplicate') this.#slabOff += n;
+    return outcome;
   }
 
   /** TTL of the existing RRset at (name, type): what a record with another TTL was unified to. */
