@@ -349,19 +349,17 @@ export class ActorHost {
   #onWork(msg: WorkMessage): Promise<void> {
     const work = decodeWork(msg.data);
     const zone = canonicalZone(work.zone);
-    // Queued behind earlier work of its zone: keep restarting ack-wait while it waits, so the
-    // broker does not redeliver it meanwhile (a second copy, and a step towards max-deliver).
-    let keepAlive: NodeJS.Timeout | undefined;
-    if (this.#mailboxes.pending(zone) > 0) {
-      keepAlive = setInterval(() => msg.working(), Math.max(100, (this.#opts.ackWaitMs ?? 30_000) / 3));
-      keepAlive.unref();
-    }
+    // Until it is settled (queued behind earlier work of its zone, or in a slow KV write), keep
+    // restarting ack-wait so the broker does not redeliver it meanwhile (a second copy, and a step
+    // towards max-deliver).
+    const keepAlive = setInterval(() => msg.working(), Math.max(100, (this.#opts.ackWaitMs ?? 30_000) / 3));
+    keepAlive.unref();
     return this.#mailboxes.post(zone, async () => {
-      if (keepAlive !== undefined) {
+      try {
+        await this.#apply({ ...work, zone }, msg);
+      } finally {
         clearInterval(keepAlive);
-        msg.working();
       }
-      await this.#apply({ ...work, zone }, msg);
     });
   }
 

