@@ -106,3 +106,32 @@ test('sortNamesCanonical agrees with compareNames, escapes included', { timeout:
   const fqdns: Fqdn[] = expected;
   assert.equal(fqdns.length, names.length);
 });
+
+test('random diffs keep names, empty non-terminals, cuts and order equal to a fresh build', { timeout: 20_000 }, () => {
+  let x = 12345;
+  const rand = (n: number): number => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x % n;
+  };
+  const labels = ['a', 'b', 'c', '*', 'x-1'];
+  const owner = (): string => Array.from({ length: 1 + rand(3) }, () => labels[rand(labels.length)]).join('.');
+  const pool: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const o = owner();
+    pool.push(rand(4) === 0 ? `${o} 300 NS ns1` : rand(2) === 0 ? `${o} 300 TXT "t${rand(3)}"` : `${o} 300 A 192.0.2.${rand(4)}`);
+  }
+  const z = zoneFromRecords(origin, base.slice(0, 3).map(rr));
+  z.names();
+  let present = new Set<string>(base.slice(0, 3));
+  for (let step = 0; step < 200; step++) {
+    const add = pool.filter(() => rand(10) === 0).filter((l) => !present.has(l));
+    const del = [...present].filter((l) => !base.slice(0, 3).includes(l) && rand(4) === 0);
+    applyDiff(z, { removed: del.map(rr), added: add.map(rr) });
+    present = new Set([...[...present].filter((l) => !del.includes(l)), ...add]);
+    const fresh = zoneFromRecords(origin, [...present].map(rr));
+    assert.deepEqual([...z.names()], [...fresh.names()], `names after step ${step}`);
+    assert.deepEqual([...z.cuts].sort(), [...fresh.cuts].sort(), `cuts after step ${step}`);
+    assert.equal(z.size, fresh.size);
+    for (const n of fresh.names()) assert.equal(z.status(n), fresh.status(n), `${n} after step ${step}`);
+  }
+});

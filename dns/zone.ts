@@ -219,8 +219,11 @@ export class Zone {
   readonly origin: Fqdn;
   readonly class: number;
   readonly #nodes = new Map<Fqdn, Node>();
-  /** How many names sit directly below a name; absent means none (most names are leaves). */
-  readonly #children = new Map<Fqdn, number>();
+  /**
+   * How many names sit directly below a name (absent: none). Only removals need it, so it is
+   * built on the first removal and maintained from then on; loading does not pay for it.
+   */
+  #children: Map<Fqdn, number> | undefined;
   /** The last name inserted and its node: zone files list a name's records together. */
   #lastName: Fqdn | undefined;
   #lastNode: Node | undefined;
@@ -439,11 +442,12 @@ export class Zone {
     }
     // Link to the parent, creating empty non-terminals up to the first existing ancestor.
     let child = name;
+    const children = this.#children;
     for (;;) {
       const up = parentOf(child);
       if (up === undefined) break;
-      this.#children.set(up, (this.#children.get(up) ?? 0) + 1);
-      if (this.#nodes.has(up)) break;
+      if (children !== undefined) children.set(up, (children.get(up) ?? 0) + 1);
+      if (up === this.origin || this.#nodes.has(up)) break;
       this.#nodes.set(up, []);
       if (this.#sorted !== undefined) {
         const i = searchNames(this.#sorted, up);
@@ -453,15 +457,29 @@ export class Zone {
     }
   }
 
+  #childCounts(): Map<Fqdn, number> {
+    if (this.#children === undefined) {
+      const children = new Map<Fqdn, number>();
+      for (const name of this.#nodes.keys()) {
+        if (name === this.origin) continue;
+        const up = parentOf(name) as Fqdn;
+        children.set(up, (children.get(up) ?? 0) + 1);
+      }
+      this.#children = children;
+    }
+    return this.#children;
+  }
+
   /** Drops a name that has neither data nor children, and empty non-terminals it leaves behind. */
   #pruneNode(name: Fqdn, node: Node): void {
     this.#lastName = undefined;
     this.#lastNode = undefined;
+    const children = this.#childCounts();
     let n: Fqdn = name;
     let cur: Node = node;
-    while (n !== this.origin && !(cur instanceof StoredRRset) && cur.length === 0 && (this.#children.get(n) ?? 0) === 0) {
+    while (n !== this.origin && !(cur instanceof StoredRRset) && cur.length === 0 && (children.get(n) ?? 0) === 0) {
       this.#nodes.delete(n);
-      this.#children.delete(n);
+      children.delete(n);
       if (this.#sorted !== undefined) {
         const i = searchNames(this.#sorted, n);
         if (i >= 0) this.#sorted.splice(i, 1);
@@ -470,9 +488,9 @@ export class Zone {
       if (up === undefined) break;
       const parent = this.#nodes.get(up);
       if (parent === undefined) break;
-      const left = (this.#children.get(up) ?? 1) - 1;
-      if (left > 0) this.#children.set(up, left);
-      else this.#children.delete(up);
+      const left = (children.get(up) ?? 1) - 1;
+      if (left > 0) children.set(up, left);
+      else children.delete(up);
       n = up;
       cur = parent;
     }
