@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { WebSocketServer } from 'ws';
 import { createEmbeddedBroker } from '../broker/embedded.ts';
 import { ActorHost } from '../actors/host.ts';
-import { createHostInspector } from '../actors/inspect.ts';
+import { createHostInspector, type HostInspector } from '../actors/inspect.ts';
 import { componentLogger } from '../actors/logger.ts';
 import { sequencedCounter } from '../machines/sequenced-counter.ts';
 import { startDaemon } from './support/daemon.ts';
@@ -59,7 +59,18 @@ test('with an inspector listening, inspection events stream to it over WebSocket
 test('an inspector nobody listens to does not slow the host down', { timeout: 90_000 }, async () => {
   const logger = componentLogger({ component: 'inspect-bench' });
   logger.level = 'warn';
-  const inspector = createHostInspector(`ws://127.0.0.1:${await freePort()}`, 100);
+  const real = createHostInspector(`ws://127.0.0.1:${await freePort()}`);
+  let reported = 0;
+  const inspector: HostInspector = {
+    get connected() {
+      return real.connected;
+    },
+    transition: (actor, event) => {
+      reported++;
+      real.transition(actor, event);
+    },
+    stop: () => real.stop(),
+  };
   const open = async (withInspector: boolean) => {
     const broker = createEmbeddedBroker();
     const host = await ActorHost.open({ broker, kinds: [{ kind: 'sequenced-counter', machine: sequencedCounter }], logger, ...(withInspector ? { inspect: inspector } : {}) });
@@ -98,13 +109,16 @@ test('an inspector nobody listens to does not slow the host down', { timeout: 90
       }
       ratios.push(cOn / cOff);
     }
+    // Nobody listening: the host does no inspection work at all.
+    assert.equal(reported, 0);
     ratios.sort((x, y) => x - y);
     const median = ratios[Math.floor(ratios.length / 2)] ?? NaN;
     const msg = `CPU per batch, inspection on (nobody listening) / off: median ${median.toFixed(2)}`;
     process.stdout.write(`# ${msg}\n`);
-    // Noise here is about +-0.1. For scale, on XState's own send: an inspect observer that drops
-    // everything costs +50-75%, the package's inspect.next about 2.7x.
-    assert.ok(median <= 1.25, msg);
+    // A coarse guard only: alone this median is 0.95-1.15, under concurrent test load up to ~1.35.
+    // For scale, on XState's own send: an inspect observer that drops everything costs +50-75%,
+    // the package's inspect.next about 2.7x.
+    assert.ok(median <= 1.6, msg);
   } finally {
     await on.host.stop();
     await off.host.stop();
