@@ -167,3 +167,21 @@ test('a zone that fails never half-loads: the error is thrown, nothing is return
   }
   assert.equal(z, undefined);
 });
+
+test('warnings carry positions: TTL unified to the RRset TTL', { timeout: 5000 }, () => {
+  const warnings: string[] = [];
+  const z = parseZone(`${SOA_NS}m 300 A 192.0.2.1\nm 600 A 192.0.2.2\n`, { origin, file: 'w.zone', onWarning: (w) => warnings.push(w) });
+  assert.deepEqual(warnings, ['w.zone:5:1: TTL 600 differs from the RRset\'s TTL 300: set to the RRset\'s TTL']);
+  assert.equal(z.get(parseName('m.example.'), RRType.A)?.ttl, 300);
+});
+
+test('the sample zones in examples/ load', { timeout: 5000 }, async () => {
+  const { readFileSync } = await import('node:fs');
+  const read = (p: string): string => readFileSync(p, 'utf8');
+  const customer = loadZoneFile('examples/customer.zone', parseName('customer.zone.'), read);
+  assert.equal(customer.get(parseName('customer.zone.'), RRType.HSYNC)?.rdata.length, 3);
+  assert.deepEqual([...customer.cuts], ['shop.customer.zone.']);
+  const alpha = loadZoneFile('examples/alpha.example.zone', parseName('alpha.example.'), read);
+  assert.match(rdataToText(RRType.URI, alpha.get(parseName('_dns._tcp.agent.alpha.example.'), RRType.URI)?.rdata[0] as Uint8Array), /dns:\/\/dns\.agent\.alpha\.example:5359\//);
+  assert.ok(alpha.get(parseName('dns.agent.alpha.example.'), RRType.JWK));
+});
