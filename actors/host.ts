@@ -294,7 +294,7 @@ export class ActorHost {
   /** Delivers an event locally (no broker message), in the zone's order; resolves once persisted. */
   send(zone: string, machineId: string, kind: string, event: MachineEvent): Promise<MachineView> {
     const work: ZoneWork = { zone: canonicalZone(zone), machineId, kind, event };
-    return this.#mailboxes.post(work.zone, () => this.#apply(work, undefined));
+    return this.#mailboxes.post(work.zone, async () => this.#viewResident(await this.#apply(work, undefined)));
   }
 
   /** The machine's current state: from memory if resident, else from KV (without restoring it). */
@@ -374,7 +374,7 @@ export class ActorHost {
   }
 
   /** One event into one machine, then persist, then ack. Runs inside the zone's mailbox. */
-  async #apply(work: ZoneWork, msg: WorkMessage | undefined): Promise<MachineView> {
+  async #apply(work: ZoneWork, msg: WorkMessage | undefined): Promise<Resident> {
     if (this.#stopped) throw new HostStoppedError('actor host stopped');
     const shard = shardOf(work.zone, this.shardCount);
     if (!this.#held.has(shard)) throw new ShardNotHeldError(work.zone, shard);
@@ -403,7 +403,7 @@ export class ActorHost {
       await this.#opts.hooks?.afterAck?.(key, work);
     }
     this.#residents.touch(key, r, this.#now());
-    return this.#viewResident(r);
+    return r;
   }
 
   async #load(key: string, work: ZoneWork, shard: number): Promise<Resident> {
