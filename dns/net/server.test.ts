@@ -133,3 +133,31 @@ test('NOTIFY out is answered by NOTIFY in; unanswered NOTIFY gives up after boun
   const [gave] = await dead.notify(ORIGIN, soaRR(8));
   assert.deepEqual({ ok: gave?.ok, attempts: gave?.attempts }, { ok: false, attempts: 3 });
 });
+
+test('Secondary: AXFR first, IXFR after NOTIFY, change events', { timeout: 20_000 }, async () => {
+  const { Secondary } = await import('./secondary.ts');
+  const sec = new Secondary({ zone: ORIGIN, primary: peer(), tsig: key, minIntervalMs: 60_000 });
+  const changes: { kind: string; serial: number }[] = [];
+  sec.on('change', (c) => changes.push({ kind: c.kind, serial: c.serial }));
+  try {
+    sec.start();
+    await pollUntil('first transfer', () => changes.length === 1);
+    assert.equal(changes[0]?.kind, 'axfr');
+    assert.equal(sec.serial, source.serial);
+    const before = sec.records().length;
+    const from = source.serial;
+    const added = [aRR('sec-added', 42)];
+    source.rrs = [...source.rrs, ...added];
+    source.journal.append({ fromSerial: from, toSerial: from + 1, removed: [], added });
+    source.serial = from + 1;
+    sec.notify(from + 1);
+    await pollUntil('IXFR after NOTIFY', () => changes.length === 2);
+    assert.deepEqual(changes[1], { kind: 'ixfr', serial: from + 1 });
+    assert.equal(sec.records().length, before + 1);
+    assert.ok(sec.records().some((r) => r.name === `sec-added.${ORIGIN}`));
+    sec.notify(from); // an old serial is ignored
+    assert.equal(sec.stats.ixfr, 1);
+  } finally {
+    sec.stop();
+  }
+});
