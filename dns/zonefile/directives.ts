@@ -6,8 +6,8 @@ import type { Token } from '../presentation/tokenizer.ts';
 import { parseTtl } from './ttl.ts';
 
 export interface DirectiveState {
+  /** The current $ORIGIN: relative names in directives are completed with it. */
   readonly origin: Fqdn;
-  readonly defaultTtl: number | undefined;
 }
 
 export type Directive =

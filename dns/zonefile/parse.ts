@@ -84,7 +84,7 @@ function scan(text: string, file: string, originIn: Fqdn, ctx: Ctx): void {
     const t = line.tokens;
     const first = t[0] as Token;
     if (!line.indented && !first.quoted && first.text.charCodeAt(0) === 0x24 /* $ */) {
-      const state: DirectiveState = { origin, defaultTtl: ctx.defaultTtl };
+      const state: DirectiveState = { origin };
       const d = parseDirective(t, file, state);
       if (d.kind === 'origin') {
         origin = d.origin;
