@@ -7,10 +7,13 @@
 import { keyToken } from '../broker/subjects.ts';
 
 const PLAIN = /^[a-z0-9-]$/;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 function escapePart(s: string): string {
   let out = '';
-  for (const byte of new TextEncoder().encode(s)) {
+  if (/^[a-z0-9-]*$/.test(s)) return s;
+  for (const byte of utf8.encode(s)) {
     const ch = String.fromCharCode(byte);
     out += PLAIN.test(ch) ? ch : `=${byte.toString(16).padStart(2, '0')}`;
   }
@@ -26,7 +29,7 @@ function unescapePart(s: string): string {
       i += 2;
     } else bytes.push(c);
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
+  return utf8Decoder.decode(new Uint8Array(bytes));
 }
 
 /** The zone as the host keys it: lower case, absolute (one trailing dot). */
