@@ -12,9 +12,24 @@ function hexKey(b: Uint8Array): string {
   return s;
 }
 
+function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** Records of `a` whose RDATA is not in `b` (same owner, type and TTL). */
 function setDifference(a: RRset, b: RRset, out: RR[]): void {
+  const br = b.rdata;
+  if (br.length <= 8) {
+    // Small RRsets (nearly all): compare bytes directly, no keys to build.
+    for (const rdata of a.rdata) {
+      if (!br.some((r) => sameBytes(r, rdata))) out.push({ name: a.name, type: a.type, class: a.class, ttl: a.ttl, rdata });
+    }
+    return;
+  }
   const keys = new Set<string>();
-  for (const r of b.rdata) keys.add(hexKey(r));
+  for (const r of br) keys.add(hexKey(r));
   for (const rdata of a.rdata) {
     if (!keys.has(hexKey(rdata))) out.push({ name: a.name, type: a.type, class: a.class, ttl: a.ttl, rdata });
   }
