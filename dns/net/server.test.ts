@@ -161,3 +161,28 @@ test('Secondary: AXFR first, IXFR after NOTIFY, change events', { timeout: 20_00
     sec.stop();
   }
 });
+
+test('TCP: pipelined queries on one connection, idle connections closed', { timeout: 20_000 }, async () => {
+  const { TcpConnection } = await import('./exchange.ts');
+  const { buildRequest } = await import('./client.ts');
+  const { decodeMessage } = await import('../message.ts');
+  const idlePort = await freePort();
+  const idle = new DnsServer({ address: '127.0.0.1', port: idlePort, tcpIdleMs: 300 });
+  idle.setZone(source);
+  await idle.start();
+  try {
+    const conn = await TcpConnection.open({ address: '127.0.0.1', port: idlePort }, 2000);
+    const reqs = [1, 2, 3].map((i) => buildRequest(`h${i}.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 }));
+    for (const r of reqs) conn.send(r.bytes);
+    const ids = new Set<number>();
+    for (let i = 0; i < 3; i++) ids.add(decodeMessage(await conn.read(2000)).id);
+    assert.deepEqual(ids, new Set(reqs.map((r) => r.id)));
+    const started = Date.now();
+    await assert.rejects(conn.read(5000), /closed/);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 200 && waited < 3000, `closed after ${waited} ms idle`);
+    conn.close();
+  } finally {
+    await idle.stop();
+  }
+});
