@@ -24,7 +24,7 @@ import {
   type SigningKey,
 } from '../dns/dnssec/index.ts';
 import { DnsError, ParseError, RdataError } from '../dns/errors.ts';
-import type { UpdateOutcome } from '../dns/net/index.ts';
+import { Journal, type JournalDiff, type UpdateOutcome } from '../dns/net/index.ts';
 import { serialGt } from '../dns/serial.ts';
 import type { Zone } from '../dns/zone.ts';
 import { diffZones } from '../dns/zone-diff.ts';
@@ -446,23 +446,30 @@ export async function signForServing(
 /**
  * A zone served signed (`mpdns serve --sign`): the server's ZoneSource over the signed zone,
  * with PrimaryZone's update rule (a change is taken only when the serial grew); an update is
- * applied as a diff and re-signed incrementally. No IXFR journal yet: transfers are full.
+ * applied as a diff and re-signed incrementally, and the signed records it removed and added
+ * go into an IXFR journal.
  */
 export class InlineSignedZone extends SignedZoneSource {
   #unsigned: Zone;
+  readonly journal: Journal;
 
-  private constructor(unsigned: Zone, signed: SignedZone) {
+  private constructor(unsigned: Zone, signed: SignedZone, journalEntries = 100) {
     super(signed);
     this.#unsigned = unsigned;
+    this.journal = new Journal({ maxEntries: journalEntries });
+  }
+
+  diffsSince(serial: number): readonly JournalDiff[] | undefined {
+    return this.journal.since(serial);
   }
 
   static async create(
     unsigned: Zone,
     keyDir: string,
-    opts: { algorithm?: string; denial?: Denial; threads?: number } = {},
+    opts: { algorithm?: string; denial?: Denial; threads?: number; journal?: number } = {},
   ): Promise<{ zone: InlineSignedZone; generatedKeys: string[] }> {
     const { zone, generatedKeys } = await signForServing(unsigned.origin, [...unsigned.records()], keyDir, opts);
-    return { zone: new InlineSignedZone(unsigned, zone), generatedKeys };
+    return { zone: new InlineSignedZone(unsigned, zone, opts.journal), generatedKeys };
   }
 
   /** Takes a re-read unsigned zone; re-signs what changed when its serial grew. */
@@ -476,7 +483,8 @@ export class InlineSignedZone extends SignedZoneSource {
         : { result: 'unchanged', serial: old.serial };
     }
     if (!serialGt(next.serial, old.serial)) return { result: 'serial-not-increased', serial: old.serial, newSerial: next.serial };
-    const st = this.apply(d);
+    const st = this.signed.applyWithChanges(d);
+    this.journal.append({ fromSerial: d.fromSerial, toSerial: d.toSerial, removed: st.removed, added: st.added });
     this.#unsigned = next;
     return { result: 'updated', fromSerial: d.fromSerial, toSerial: d.toSerial, removed: d.removed.length, added: d.added.length, signatures: st.signatures };
   }

@@ -637,6 +637,80 @@ export class SignedZone {
     return { signatures: this.stats.signatures - before.signatures, rrsets: this.stats.rrsets - before.rrsets };
   }
 
+  /**
+   * apply() that also returns the signed records it removed and added (SOA and its RRSIGs
+   * included), for an IXFR journal. The owners that can change are collected before the
+   * change (the names in the diff, their ancestors, the subtree under a changed NS or DNAME,
+   * and their chain predecessors), read before and after, and compared.
+   */
+  applyWithChanges(diff: RRDiff, now: number = Math.floor(Date.now() / 1000)): SignStats & { removed: RR[]; added: RR[] } {
+    const names = new Set<Fqdn>([this.origin]);
+    for (const rr of [...diff.removed, ...diff.added]) {
+      let n: Fqdn | undefined = rr.name;
+      while (n !== undefined && isSubdomain(n, this.origin)) {
+        names.add(n);
+        n = n === this.origin ? undefined : parentName(n);
+      }
+      const node = this.byName.get(rr.name);
+      if (node !== undefined && (rr.type === RRType.NS || rr.type === RRType.DNAME)) {
+        for (let i = lowerBound(this.sorted, node.key, nodeKey) + 1; i < this.sorted.length; i++) {
+          const d = this.sorted[i] as Node;
+          if (!isSubdomain(d.name, node.name)) break;
+          names.add(d.name);
+        }
+      }
+    }
+    const owners = new Set<Fqdn>(names);
+    const labels = new Set<string>();
+    if (this.denial.kind === 'nsec') {
+      for (const n of names) {
+        const prev = this.chainPrev(nameSortKey(n));
+        if (prev !== undefined) owners.add(prev.name);
+      }
+    } else {
+      const p = this.nsec3Params();
+      for (const n of names) {
+        const label = base32hex(nsec3Hash(n, p.iterations, p.salt));
+        labels.add(label);
+        if (this.n3Sorted.length > 0) {
+          const i = lowerBound(this.n3Sorted, label, n3Key);
+          labels.add((this.n3Sorted[(i - 1 + this.n3Sorted.length) % this.n3Sorted.length] as Nsec3Node).label);
+        }
+      }
+    }
+    const before = this.snapshot(owners, labels);
+    const stats = this.apply(diff, now);
+    const after = this.snapshot(owners, labels);
+    const removed: RR[] = [];
+    const added: RR[] = [];
+    for (const [k, rr] of before) if (!after.has(k)) removed.push(rr);
+    for (const [k, rr] of after) if (!before.has(k)) added.push(rr);
+    return { ...stats, removed, added };
+  }
+
+  private snapshot(owners: Iterable<Fqdn>, labels: Iterable<string>): Map<string, RR> {
+    const out = new Map<string, RR>();
+    const put = (rr: RR): void => {
+      out.set(`${rr.name}|${rr.type}|${rr.ttl}|${Buffer.from(rr.rdata.buffer, rr.rdata.byteOffset, rr.rdata.byteLength).toString('hex')}`, rr);
+    };
+    for (const name of owners) {
+      const n = this.byName.get(name);
+      if (n === undefined) continue;
+      for (const [type, set] of n.sets) {
+        for (const rdata of set.rdatas) put({ name, type, class: set.klass, ttl: set.ttl, rdata });
+      }
+      for (const sigs of n.sigs.values()) sigs.forEach(put);
+      if (n.nsec !== undefined) put(n.nsec);
+    }
+    for (const label of labels) {
+      const x = this.n3ByLabel.get(label);
+      if (x === undefined) continue;
+      if (x.rr !== undefined) put(x.rr);
+      x.sigs.forEach(put);
+    }
+    return out;
+  }
+
   private hasDescendant(n: Node): boolean {
     const i = lowerBound(this.sorted, n.key, nodeKey);
     const next = this.sorted[this.sorted[i] === n ? i + 1 : i];
