@@ -1,6 +1,6 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,16 +23,16 @@ import {
   type Denial,
   type SigningKey,
 } from '../dns/dnssec/index.ts';
-import { DnsError, ParseError, RdataError } from '../dns/errors.ts';
+import { DnsError } from '../dns/errors.ts';
 import { Journal, type JournalDiff, type UpdateOutcome } from '../dns/net/index.ts';
 import { serialGt } from '../dns/serial.ts';
 import type { Zone } from '../dns/zone.ts';
 import { diffZones } from '../dns/zone-diff.ts';
-import { Tokenizer, type Token } from '../dns/presentation/index.ts';
+import { parseRecords } from '../dns/zonefile/index.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
-import { parseRdata, rdataToText } from '../dns/rdata/index.ts';
+import { rdataToText } from '../dns/rdata/index.ts';
 import type { RR } from '../dns/rr.ts';
-import { classFromString, classToString, RRType, typeFromString, typeToString } from '../dns/types.ts';
+import { classToString, RRType, typeToString } from '../dns/types.ts';
 
 const USAGE = `usage: mpdns sign --zone FILE --origin NAME --key-dir DIR [options]
 
@@ -306,104 +306,10 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   };
 }
 
-const TTL_RE = /^([0-9]+[smhdwSMHDW]?)+$/;
-/** A relative name of plain labels (no escapes, no trailing dot, no '@'). */
-const PLAIN_RELATIVE = /^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$/;
-const TTL_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-
-function ttlOf(text: string): number {
-  if (/^[0-9]+$/.test(text)) return Number(text);
-  let total = 0;
-  for (const m of text.matchAll(/([0-9]+)([smhdw])/gi)) total += Number(m[1]) * (TTL_UNIT[(m[2] ?? 's').toLowerCase()] ?? 1);
-  return total;
-}
-
-/**
- * Reads an RFC 1035 master file into RRs: $ORIGIN, $TTL, omitted owner/TTL/class, TTL and
- * class in either order, every RDATA format dns/rdata knows plus RFC 3597 `\#`. Interim reader
- * on the shared tokenizer and RDATA parser until dns/ has a zone-file module; errors are
- * ParseErrors with FILE:LINE:COLUMN.
- */
+/** Reads a zone file (dns/zonefile: $INCLUDE relative to it) into RRs, in file order. */
 export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]> {
   const text = await readFile(file, 'utf8');
-  const out: RR[] = [];
-  const tok = new Tokenizer(text, file);
-  let curOrigin = origin;
-  let defaultTtl: number | undefined;
-  let lastOwner: Fqdn | undefined;
-  let lastTtl: number | undefined;
-  const err = (t: Token | undefined, line: number, msg: string, cause?: unknown): never => {
-    throw new ParseError(msg, file, t?.line ?? line, t?.col ?? 1, cause === undefined ? undefined : { cause });
-  };
-  for (let l = tok.next(); l !== undefined; l = tok.next()) {
-    const tokens = l.tokens;
-    let i = 0;
-    const first = tokens[0] as Token;
-    if (!l.indented && first.text.startsWith('$')) {
-      const arg = tokens[1];
-      const directive = first.text.toUpperCase();
-      if (directive === '$ORIGIN') {
-        if (arg === undefined) err(first, l.line, '$ORIGIN needs a name');
-        try {
-          curOrigin = parseName((arg as Token).text, curOrigin);
-        } catch (e) {
-          err(arg, l.line, (e as Error).message, e);
-        }
-      } else if (directive === '$TTL') {
-        if (arg === undefined || !TTL_RE.test(arg.text)) err(arg ?? first, l.line, '$TTL needs a TTL');
-        defaultTtl = ttlOf((arg as Token).text);
-      } else {
-        err(first, l.line, `unsupported directive ${first.text}`);
-      }
-      continue;
-    }
-    let owner: Fqdn;
-    if (l.indented) {
-      if (lastOwner === undefined) err(first, l.line, 'no previous owner name');
-      owner = lastOwner as Fqdn;
-    } else {
-      const fast = PLAIN_RELATIVE.test(first.text) && first.text.length + curOrigin.length < 250;
-      try {
-        owner = fast ? ((first.text.toLowerCase() + (curOrigin === '.' ? '.' : '.' + curOrigin)) as Fqdn) : parseName(first.text, curOrigin);
-      } catch (e) {
-        return err(first, l.line, (e as Error).message, e);
-      }
-      i = 1;
-    }
-    let ttl: number | undefined;
-    let klass = 1;
-    for (let k = 0; k < 2; k++) {
-      const t = tokens[i];
-      if (t === undefined) break;
-      const c0 = t.text.charCodeAt(0);
-      if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39 && TTL_RE.test(t.text)) {
-        ttl = ttlOf(t.text);
-        i++;
-      } else if (t.text === 'IN' || t.text === 'in' || /^(IN|CH|HS|CLASS[0-9]+)$/i.test(t.text)) {
-        klass = classFromString(t.text) ?? 1;
-        i++;
-      }
-    }
-    const typeTok = tokens[i];
-    if (typeTok === undefined) return err(first, l.line, 'missing RR type');
-    const type = typeFromString(typeTok.text);
-    if (type === undefined) return err(typeTok, l.line, `unknown RR type "${typeTok.text}"`);
-    const rdataTokens = tokens.slice(i + 1);
-    let rdata: Uint8Array;
-    try {
-      rdata = parseRdata(type, rdataTokens, curOrigin);
-    } catch (e) {
-      const at = e instanceof RdataError ? rdataTokens[e.tokenIndex] : undefined;
-      return err(at ?? typeTok, l.line, `${typeToString(type)}: ${(e as Error).message}`, e);
-    }
-    ttl ??= defaultTtl ?? lastTtl;
-    if (ttl === undefined && type === RRType.SOA) ttl = Number(rdataTokens[rdataTokens.length - 1]?.text ?? 0);
-    if (ttl === undefined) return err(first, l.line, 'no TTL and no $TTL');
-    out.push({ name: owner, type, class: klass, ttl, rdata });
-    lastOwner = owner;
-    lastTtl = ttl;
-  }
-  return out;
+  return parseRecords(text, { origin, file, readFile: (path) => readFileSync(path, 'utf8') });
 }
 
 /**

@@ -142,7 +142,7 @@ test('bad input: one clear error naming the file and key or record, exit 1, no o
   const cases: [string, string[], RegExp][] = [
     ['zone without SOA', ['--zone', noSoa, '--key-dir', keys], /nosoa\.zone: zone example\. has no SOA/],
     ['record outside the zone', ['--zone', outside, '--key-dir', keys], /outside\.zone: record outside the zone example\.: www\.other\. A/],
-    ['zone file syntax', ['--zone', broken, '--key-dir', keys], /broken\.zone:14:10: A: bad IPv4 address "192.0.2"/],
+    ['zone file syntax', ['--zone', broken, '--key-dir', keys], /broken\.zone:14:10: bad A RDATA: bad IPv4 address "192\.0\.2"/],
     ['unsupported algorithm', ['--zone', zoneFile, '--key-dir', join(dir.path, 'empty'), '--algorithm', 'rsasha1'], /unsupported signing algorithm "rsasha1"/],
     ['mismatched private key', ['--zone', zoneFile, '--key-dir', mismatched], /k4\/Kexample\.\+015\+[0-9]{5}\.private: private key does not match the public key [0-9]+/],
     ['key for another zone', ['--zone', zoneFile, '--key-dir', wrongZone], /k5\/Kexample\.\+015\+[0-9]{5}\.key: key [0-9]+ is for zone other\., not example\./],
