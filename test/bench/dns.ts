@@ -91,17 +91,25 @@ async function main(): Promise<void> {
     const file = join(dir.path, 'bench.zone');
     writeFileSync(file, zone.text);
 
-    log('loading with named-checkzone...');
     // The reference is named-checkzone -i none: load and parse only (the strictest comparison).
     // Its default (-i full) looks up out-of-zone MX/NS targets and hangs without a network;
     // -i local (in-zone integrity checks) is measured too and shown for context.
-    const named = await timed('named-checkzone', ['-q', '-i', 'none', ORIGIN, file]);
+    // Both loaders run twice, interleaved, best time kept: the machine is shared and noisy.
+    const namedRuns: Run[] = [];
+    const oursRuns: Run[] = [];
+    for (let i = 0; i < 2; i++) {
+      log(`load round ${i + 1}: named-checkzone, then ours...`);
+      namedRuns.push(await timed('named-checkzone', ['-q', '-i', 'none', ORIGIN, file]));
+      oursRuns.push(await timed(process.execPath, ['--import', 'tsx', join(REPO, 'test/bench/dns-load-child.ts'), file, ORIGIN]));
+    }
+    const best = (runs: Run[], key: (r: Run) => number): Run => runs.reduce((a, b) => (key(b) < key(a) ? b : a));
+    const named = best(namedRuns, (r) => r.ms);
     const namedLocal = await timed('named-checkzone', ['-q', '-i', 'local', ORIGIN, file]);
-    log('loading with our loader...');
-    const oursRun = await timed(process.execPath, [
-      '--import', 'tsx', join(REPO, 'test/bench/dns-load-child.ts'), file, ORIGIN,
-    ]);
-    const child = JSON.parse(oursRun.stdout.trim().split('\n').pop() ?? '{}') as { loadMs: number; rrs: number };
+    const childOf = (r: Run): { loadMs: number; rrs: number } =>
+      JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { loadMs: number; rrs: number };
+    const oursRun = best(oursRuns, (r) => childOf(r).loadMs);
+    const child = childOf(oursRun);
+    const peakMB = Math.max(...oursRuns.map((r) => r.peakMB));
     const loadRatio = child.loadMs / named.ms;
     const loadRatioProcess = oursRun.ms / named.ms;
 
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
       ['zone load (ms)', child.loadMs.toFixed(0), `${named.ms.toFixed(0)} (named-checkzone -i none)`, loadRatio.toFixed(2)],
       ['zone load vs -i local (ms)', child.loadMs.toFixed(0), `${namedLocal.ms.toFixed(0)} (named-checkzone -i local)`, (child.loadMs / namedLocal.ms).toFixed(2)],
       ['load, whole process (ms)', oursRun.ms.toFixed(0), `${named.ms.toFixed(0)} (named-checkzone)`, loadRatioProcess.toFixed(2)],
-      ['load peak RSS (MB)', oursRun.peakMB.toFixed(0), `${named.peakMB.toFixed(0)} (named-checkzone)`, (oursRun.peakMB / named.peakMB).toFixed(2)],
+      ['load peak RSS (MB)', peakMB.toFixed(0), `${named.peakMB.toFixed(0)} (named-checkzone)`, (peakMB / named.peakMB).toFixed(2)],
       ['serve RSS after load (MB)', serveRss.toFixed(0), '', ''],
       ['AXFR (records/s)', oursRate.toFixed(0), `${nsdRate.toFixed(0)} (NSD)`, axfrRatio.toFixed(2)],
       ['AXFR records', String(ours.rrs), String(theirs.rrs), ''],
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
     process.stdout.write(`bench:dns — ${zone.records} records (generated, seed 42)\n`);
     for (const r of rows) process.stdout.write(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ') + '\n');
-    process.stdout.write(`targets: loadRatio <= 1.5 ${loadRatio <= 1.5 ? 'met' : 'MISSED'}, loadPeakMB < 1500 ${oursRun.peakMB < 1500 ? 'met' : 'MISSED'}\n`);
+    process.stdout.write(`targets: loadRatio <= 1.5 ${loadRatio <= 1.5 ? 'met' : 'MISSED'}, loadPeakMB < 1500 ${peakMB < 1500 ? 'met' : 'MISSED'}\n`);
     if (json) {
       process.stdout.write(
         JSON.stringify({
@@ -156,7 +164,7 @@ async function main(): Promise<void> {
           namedLocalMs: Math.round(namedLocal.ms),
           loadRatio: round(loadRatio),
           loadRatioProcess: round(loadRatioProcess),
-          loadPeakMB: Math.round(oursRun.peakMB),
+          loadPeakMB: Math.round(peakMB),
           namedPeakMB: Math.round(named.peakMB),
           serveRssMB: Math.round(serveRss),
           axfrRecordsPerSec: Math.round(oursRate),
