@@ -155,6 +155,9 @@ export class ActorHost {
   readonly #consumers = new Map<number, Stoppable>();
   readonly #policy: { idleMs: number; maxResident: number };
   readonly #sweep: NodeJS.Timeout | undefined;
+  readonly #ackWaitMs: number;
+  readonly #inflight = new Set<{ readonly msg: WorkMessage; since: number }>();
+  readonly #keepAliveTimer: NodeJS.Timeout;
   #stopped = false;
   readonly #stats = { created: 0, restored: 0, evicted: 0, persisted: 0, acked: 0, deadlinesFired: 0 };
 
@@ -171,6 +174,9 @@ export class ActorHost {
     this.#log = opts.logger ?? componentLogger({ component: 'actor-host' });
     this.#policy = { idleMs: opts.idleMs ?? 60_000, maxResident: opts.maxResident ?? Infinity };
     this.#wheel = new DeadlineWheel((key, id, at) => this.#onDeadline(key, id, at), this.#now);
+    this.#ackWaitMs = opts.ackWaitMs ?? 30_000;
+    this.#keepAliveTimer = setInterval(() => this.#keepAlive(), Math.max(50, this.#ackWaitMs / 6));
+    this.#keepAliveTimer.unref();
     if (this.#policy.idleMs > 0) {
       this.#sweep = setInterval(() => this.#evict(), Math.max(50, this.#policy.idleMs / 2));
       this.#sweep.unref();
@@ -330,6 +336,7 @@ export class ActorHost {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    clearInterval(this.#keepAliveTimer);
     this.#wheel.stop();
     const consumers = [...this.#consumers.values()];
     this.#consumers.clear();
@@ -349,18 +356,29 @@ export class ActorHost {
   #onWork(msg: WorkMessage): Promise<void> {
     const work = decodeWork(msg.data);
     const zone = canonicalZone(work.zone);
-    // Until it is settled (queued behind earlier work of its zone, or in a slow KV write), keep
-    // restarting ack-wait so the broker does not redeliver it meanwhile (a second copy, and a step
-    // towards max-deliver).
-    const keepAlive = setInterval(() => msg.working(), Math.max(100, (this.#opts.ackWaitMs ?? 30_000) / 3));
-    keepAlive.unref();
+    const inflight = { msg, since: this.#now() };
+    this.#inflight.add(inflight);
     return this.#mailboxes.post(zone, async () => {
       try {
         await this.#apply({ ...work, zone }, msg);
       } finally {
-        clearInterval(keepAlive);
+        this.#inflight.delete(inflight);
       }
     });
+  }
+
+  /**
+   * Restarts ack-wait of work not settled for a third of it (queued behind earlier work of its
+   * zone, or in a slow KV write), so the broker does not redeliver it meanwhile (a second copy,
+   * and a step towards max-deliver). One timer for all messages.
+   */
+  #keepAlive(): void {
+    const now = this.#now();
+    for (const w of this.#inflight) {
+      if (w.since > now - this.#ackWaitMs / 3) continue;
+      w.msg.working();
+      w.since = now;
+    }
   }
 
   #onDeadline(key: string, id: string, at: number): void {
