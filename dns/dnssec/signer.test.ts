@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { nameToWire, parseName } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
+import { CDS_DELETE, dsFromDnskey } from './ds.ts';
 import { SignError } from './errors.ts';
 import { generateKey } from './keys.ts';
 import { decodeNsec } from './nsec.ts';
@@ -102,6 +103,20 @@ for (const denial of [{ kind: 'nsec' }, { kind: 'nsec3', iterations: 0, salt: ne
     }
   });
 }
+
+test('CDS and CDNSKEY (and the RFC 8078 delete signal) are signed by the KSK only', { timeout: 10_000 }, () => {
+  const ksk = generateKey(origin, 15, 257);
+  const zsk = generateKey(origin, 15, 256);
+  const z = SignedZone.sign(
+    [...baseZone(), rr('example.', RRType.CDS, dsFromDnskey(origin, ksk.dnskey)), rr('example.', RRType.CDNSKEY, ksk.dnskey), rr('example.', RRType.CDS, CDS_DELETE)],
+    { origin, keys: [ksk, zsk] },
+    NOW,
+  );
+  const { sigKeys } = audit(z);
+  assert.deepEqual(sigKeys.get(`example./${RRType.CDS}`), [ksk.keyTag]);
+  assert.deepEqual(sigKeys.get(`example./${RRType.CDNSKEY}`), [ksk.keyTag]);
+  assert.deepEqual(sigKeys.get(`example./${RRType.NS}`), [zsk.keyTag]);
+});
 
 test('CSK mode: one SEP key signs everything; P-256', { timeout: 10_000 }, () => {
   const csk = generateKey(origin, 13, 257);
