@@ -89,6 +89,7 @@ test('a SIGKILLed replica\'s zones are taken over with their machines restored a
     throw new Error(`c holds ${[...held(c)].join(',')}: ${c.output()}`, { cause: err });
   });
   const takeoverMs = Date.now() - killedAt;
+  process.stdout.write(`# shards of the killed replica held by the survivor ${takeoverMs} ms after the kill\n`);
   await pollUntil('second round applied everywhere', async () => {
     for (const z of zones) if (((await view(kv, z))?.context as Ctx | undefined)?.count !== 8) return false;
     return true;
