@@ -12,7 +12,8 @@ import {
   generateKey,
   keyTag,
   KSK_FLAGS,
-  loadKeyDir,
+  keyRoleAt,
+  loadKeyDirTimed,
   parseKeyFile,
   parseSigningAlgorithm,
   SignedZone,
@@ -183,24 +184,32 @@ export interface SignCommandOptions {
   readonly validityDays: number;
 }
 
-/** Loads or generates the zone's keys. Generated keys are written only after signing succeeds. */
-async function zoneKeys(opts: SignCommandOptions): Promise<{ keys: SigningKey[]; generated: boolean }> {
-  const keys = await loadKeyDir(opts.keyDir, opts.origin);
+/**
+ * Loads or generates the zone's keys. By their BIND timing, active keys sign and keys that are
+ * published but not (or no longer) active are only published. Generated keys are written only
+ * after signing succeeds.
+ */
+async function zoneKeys(opts: SignCommandOptions): Promise<{ keys: SigningKey[]; publishOnly: Uint8Array[]; generated: boolean }> {
+  const loaded = await loadKeyDirTimed(opts.keyDir, opts.origin);
   const wanted = opts.algorithm === undefined ? undefined : parseSigningAlgorithm(opts.algorithm);
-  if (keys.length > 0) {
-    const first = keys[0] as SigningKey;
+  if (loaded.length > 0) {
+    const now = Math.floor(Date.now() / 1000);
+    const keys = loaded.filter((k) => keyRoleAt(k.timing, now) === 'sign').map((k) => k.key);
+    const publishOnly = loaded.filter((k) => keyRoleAt(k.timing, now) === 'publish').map((k) => k.key.dnskey);
+    const first = keys[0];
+    if (first === undefined) throw new DnssecError(`${opts.keyDir}: no active key for ${opts.origin} (by the keys' Activate/Inactive/Delete times)`);
     if (wanted !== undefined && first.algorithm !== wanted) {
       throw new DnssecError(
         `${opts.keyDir}: key ${first.keyTag} for ${opts.origin} is ${algorithmName(first.algorithm)}, --algorithm asks for ${algorithmName(wanted)}`,
       );
     }
-    return { keys, generated: false };
+    return { keys, publishOnly, generated: false };
   }
   const alg = wanted ?? 15;
   const generated = opts.csk
     ? [generateKey(opts.origin, alg, KSK_FLAGS)]
     : [generateKey(opts.origin, alg, KSK_FLAGS), generateKey(opts.origin, alg, ZSK_FLAGS)];
-  return { keys: generated, generated: true };
+  return { keys: generated, publishOnly: [], generated: true };
 }
 
 /** Other signers' DNSKEYs (one RR per line); each must be for the zone and of our algorithm. */
@@ -259,9 +268,11 @@ async function writeAtomically(files: readonly { path: string; chunks: Iterable<
 export async function signCommand(opts: SignCommandOptions): Promise<SignCommandResult> {
   const t0 = performance.now();
   const records = await readZoneRecords(opts.zone, opts.origin);
-  const { keys, generated } = await zoneKeys(opts);
-  const foreign =
-    opts.foreignDnskeys === undefined ? [] : await readForeign(opts.foreignDnskeys, opts.origin, (keys[0] as SigningKey).algorithm);
+  const { keys, publishOnly, generated } = await zoneKeys(opts);
+  const foreign = [
+    ...publishOnly,
+    ...(opts.foreignDnskeys === undefined ? [] : await readForeign(opts.foreignDnskeys, opts.origin, (keys[0] as SigningKey).algorithm)),
+  ];
   const t1 = performance.now();
   const cfg = {
     origin: opts.origin,
@@ -323,7 +334,7 @@ export async function signForServing(
   keyDir: string,
   opts: { algorithm?: string; denial?: Denial; threads?: number } = {},
 ): Promise<{ zone: SignedZone; generatedKeys: string[] }> {
-  const { keys, generated } = await zoneKeys({
+  const { keys, publishOnly, generated } = await zoneKeys({
     zone: '<serve>',
     origin,
     keyDir,
@@ -337,7 +348,7 @@ export async function signForServing(
   });
   const generatedKeys: string[] = [];
   if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(keyDir, k));
-  const cfg = { origin, keys, denial: opts.denial ?? { kind: 'nsec' as const } };
+  const cfg = { origin, keys, foreignDnskeys: publishOnly, denial: opts.denial ?? { kind: 'nsec' as const } };
   if ((opts.threads ?? 1) > 1) {
     const pool = new SignPool(keys, opts.threads ?? 1);
     try {

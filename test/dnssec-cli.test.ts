@@ -110,6 +110,25 @@ test('BIND-generated P-256 keys, foreign DNSKEYs (model 2), NSEC3, --threads 2',
   assert.equal((await readFile(join(dir.path, 'dsset-example.'), 'utf8')).trim().split('\n').length, 2, 'DS for both KSKs');
 });
 
+test('BIND key timing: a pre-published ZSK is in the DNSKEY RRset but does not sign', { skip, timeout: 60_000 }, async () => {
+  const keys = join(dir.path, 'k7');
+  await mkdir(keys);
+  await sh('dnssec-keygen', ['-q', '-K', keys, '-a', 'ED25519', '-f', 'KSK', 'example.']);
+  await sh('dnssec-keygen', ['-q', '-K', keys, '-a', 'ED25519', 'example.']);
+  const next = await sh('dnssec-keygen', ['-q', '-K', keys, '-a', 'ED25519', '-P', 'now', '-A', '+30d', 'example.']);
+  const tag = /\+015\+0*([0-9]+)/.exec(next.out)?.[1];
+  assert.ok(tag !== undefined, next.out);
+  const out = join(dir.path, 'timing.signed');
+  const r = await sh(MPDNS, ['sign', '--zone', zoneFile, '--origin', 'example.', '--key-dir', keys, '--out', out]);
+  assert.equal(r.code, 0, r.out);
+  await judges(out);
+  const text = await readFile(out, 'utf8');
+  assert.equal(text.split('\n').filter((l) => /\tDNSKEY\t/.test(l)).length, 3);
+  const signers = new Set(text.split('\n').filter((l) => /\tRRSIG\t/.test(l)).map((l) => l.split(/\s+/)[10]));
+  assert.equal(signers.size, 2);
+  assert.ok(!signers.has(tag), `pre-published key ${tag} must not sign`);
+});
+
 test('bad input: one clear error naming the file and key or record, exit 1, no output', { skip, timeout: 120_000 }, async () => {
   const keys = join(dir.path, 'k3');
   await mkdir(keys);

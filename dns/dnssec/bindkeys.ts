@@ -87,7 +87,7 @@ export function parseKeyFile(text: string, file = '<key>'): { zone: Fqdn; dnskey
 export function parsePrivateFile(
   text: string,
   file = '<private>',
-): { algorithm: number; raw: Uint8Array; created?: number } {
+): { algorithm: number; raw: Uint8Array } & KeyTiming {
   const fields = new Map<string, string>();
   for (const line of text.split('\n')) {
     const m = /^([A-Za-z0-9-]+):\s*(.*?)\s*$/.exec(line);
@@ -106,14 +106,40 @@ export function parsePrivateFile(
   if (pk === undefined || !/^[A-Za-z0-9+/]+=*$/.test(pk)) {
     throw new KeyError('missing or bad "PrivateKey:" line', file);
   }
-  const created = /^([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})$/.exec(
-    fields.get('created') ?? '',
-  );
   const raw = new Uint8Array(Buffer.from(pk, 'base64'));
-  if (created === null) return { algorithm, raw };
-  const [, y, mo, d, h, mi, s] = created;
-  const sec = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
-  return { algorithm, raw, created: sec };
+  const timing: KeyTiming = {};
+  for (const f of ['created', 'publish', 'activate', 'inactive', 'delete'] as const) {
+    const t = bindTime(fields.get(f));
+    if (t !== undefined) timing[f] = t;
+  }
+  return { algorithm, raw, ...timing };
+}
+
+/** BIND timing metadata of a key (seconds since the epoch); absent fields are unset. */
+export interface KeyTiming {
+  created?: number;
+  publish?: number;
+  activate?: number;
+  inactive?: number;
+  delete?: number;
+}
+
+function bindTime(text: string | undefined): number | undefined {
+  const m = /^([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})$/.exec(text ?? '');
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, sec] = m;
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)) / 1000;
+}
+
+/**
+ * What a key does at `now` by its BIND timing: `sign` (published and active), `publish` (in the
+ * DNSKEY RRset only: not yet active, or inactive but not deleted), or `none`.
+ */
+export function keyRoleAt(t: KeyTiming, now: number): 'sign' | 'publish' | 'none' {
+  if (t.delete !== undefined && t.delete <= now) return 'none';
+  if (t.publish !== undefined && t.publish > now && (t.activate === undefined || t.activate > now)) return 'none';
+  const active = (t.activate === undefined || t.activate <= now) && (t.inactive === undefined || t.inactive > now);
+  return active ? 'sign' : 'publish';
 }
 
 /**
@@ -153,13 +179,18 @@ const KEY_FILE = /^K(.+)\+([0-9]{3})\+([0-9]{5})\.key$/;
 
 /** Loads every `K<zone>+*.key` with its `.private` from `dir`; files of other zones are skipped. */
 export async function loadKeyDir(dir: string, zone: Fqdn): Promise<SigningKey[]> {
+  return (await loadKeyDirTimed(dir, zone)).map((k) => k.key);
+}
+
+/** loadKeyDir with each key's BIND timing metadata (see keyRoleAt). */
+export async function loadKeyDirTimed(dir: string, zone: Fqdn): Promise<{ key: SigningKey; timing: KeyTiming }[]> {
   let entries: string[];
   try {
     entries = await readdir(dir);
   } catch (err) {
     throw new KeyError('cannot read the key directory', dir, { cause: err });
   }
-  const keys: SigningKey[] = [];
+  const keys: { key: SigningKey; timing: KeyTiming }[] = [];
   for (const name of entries.sort()) {
     const m = KEY_FILE.exec(name);
     if (m === null) continue;
@@ -191,7 +222,14 @@ export async function loadKeyDir(dir: string, zone: Fqdn): Promise<SigningKey[]>
         keyFile,
       );
     }
-    keys.push(key);
+    const { created, publish, activate, inactive, delete: del } = parsePrivateFile(privateText, privateFile);
+    const timing: KeyTiming = {};
+    if (created !== undefined) timing.created = created;
+    if (publish !== undefined) timing.publish = publish;
+    if (activate !== undefined) timing.activate = activate;
+    if (inactive !== undefined) timing.inactive = inactive;
+    if (del !== undefined) timing.delete = del;
+    keys.push({ key, timing });
   }
   return keys;
 }

@@ -3,7 +3,7 @@ import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { test } from 'node:test';
 import { parseName } from '../name.ts';
 import { RRType } from '../types.ts';
-import { keyFromBindFiles, formatKeyFile, formatPrivateFile, parseKeyFile } from './bindkeys.ts';
+import { keyFromBindFiles, formatKeyFile, formatPrivateFile, keyRoleAt, parseKeyFile, parsePrivateFile } from './bindkeys.ts';
 import { CDNSKEY_DELETE, CDS_DELETE, dsFromDnskey, dsMatches } from './ds.ts';
 import { KeyError } from './errors.ts';
 import { encodeDnskey, generateKey, signData, verifyData, publicKeyObject, decodeDnskey } from './keys.ts';
@@ -115,3 +115,14 @@ for (const [alg, hash] of [[8, 'sha256'], [10, 'sha512']] as const) {
     assert.equal(verifyRrsig([rr], rrsig, [dnskey]).ok, false);
   });
 }
+
+test('BIND timing: which keys sign, which are only published', { timeout: 5000 }, () => {
+  const now = 1_800_000_000;
+  assert.equal(keyRoleAt({}, now), 'sign');
+  assert.equal(keyRoleAt({ publish: now - 10, activate: now + 10 }, now), 'publish');
+  assert.equal(keyRoleAt({ publish: now + 10, activate: now + 20 }, now), 'none');
+  assert.equal(keyRoleAt({ activate: now - 20, inactive: now - 10 }, now), 'publish');
+  assert.equal(keyRoleAt({ activate: now - 20, inactive: now - 10, delete: now - 5 }, now), 'none');
+  const t = parsePrivateFile(ED_PRIV.replace('Created: 20261127210333', 'Created: 20261127210333\nActivate: 20261227000000'));
+  assert.equal(t.activate, Date.UTC(2026, 11, 27) / 1000);
+});
