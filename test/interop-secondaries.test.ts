@@ -10,7 +10,7 @@ import { tmpDir, type TmpDir } from './support/tmp.ts';
 import { pollUntil } from './support/poll.ts';
 import { haveBinary, startDaemon, type Daemon } from './support/daemon.ts';
 import { kdig } from './net-kdig.ts';
-import { axfr, ixfr, Secondary } from '../dns/net/index.ts';
+import { axfr, ixfr, Secondary, soaWithSerial } from '../dns/net/index.ts';
 import { parseTsigKey } from '../dns/tsig.ts';
 import type { Fqdn } from '../dns/name.ts';
 import { RRType } from '../dns/types.ts';
@@ -92,6 +92,7 @@ zone:
   request-xfr: 127.0.0.1@${mp} xfr-key.
   allow-notify: 127.0.0.1 xfr-key.
   provide-xfr: 127.0.0.1 xfr-key.
+  store-ixfr: yes
 `;
 }
 
@@ -172,7 +173,8 @@ test('NSD and Knot transfer from mpdns serve with TSIG, then IXFR after an edit'
   await pollUntil('Knot has v2', async () => (await soaSerial(knotPort)) === 2026112702, { timeoutMs: 30_000 });
   await pollUntil('NSD has v2', async () => (await soaSerial(nsdPort)) === 2026112702, { timeoutMs: 30_000 });
   assert.match(knot.output(), /IXFR, incoming.*finished/, 'Knot logs an incoming IXFR');
-  assert.match(mpdns.output(), /"sent":"ixfr"/, 'mpdns sent an IXFR');
+  // Both secondaries asked for IXFR and got one (mpdns logs every transfer it sends).
+  await pollUntil('two IXFRs logged', () => (mpdns.output().match(/"requested":"IXFR","sent":"ixfr"/g) ?? []).length >= 2);
 
   for (const [name, type] of QUESTIONS) {
     const [a, b, c] = await Promise.all([mp, nsdPort, knotPort].map((p) => kdig('127.0.0.1', p, name, type)));
@@ -205,10 +207,19 @@ test('mpdns client and Secondary transfer from NSD with TSIG', { skip, timeout: 
   assert.deepEqual(set(fromNsd.records), set(fromUs.records));
   assert.ok(fromNsd.records.some((r) => r.type === RRType.TXT && r.name === `new.${ZONE}`));
 
-  // IXFR from NSD: an up-to-date serial gets the single SOA; an older one gets IXFR or AXFR.
+  // IXFR from NSD: an up-to-date serial gets the single SOA; v1 gets the diff NSD stored
+  // (store-ixfr) from the IXFR it received from mpdns.
   const soa = fromNsd.records[0]!;
   const up = await ixfr({ address: '127.0.0.1', port: nsdPort }, zone, soa, { tsig: key });
   assert.equal(up.kind, 'uptodate');
+  const inc = await ixfr({ address: '127.0.0.1', port: nsdPort }, zone, soaWithSerial(soa, 2026112701), { tsig: key });
+  assert.equal(inc.kind, 'ixfr', 'NSD serves the stored IXFR');
+  assert.ok(inc.kind === 'ixfr');
+  assert.deepEqual(inc.diffs.map((d) => [d.fromSerial, d.toSerial]), [[2026112701, 2026112702]]);
+  const names = (rrs: { name: string; type: number }[]): string[] =>
+    rrs.filter((r) => r.type !== RRType.SOA).map((r) => `${r.name}/${r.type}`).sort();
+  assert.deepEqual(names(inc.diffs[0]!.removed), [`old.${ZONE}/1`, `www.${ZONE}/1`]);
+  assert.deepEqual(names(inc.diffs[0]!.added), [`new.${ZONE}/1`, `new.${ZONE}/16`, `www.${ZONE}/1`]);
 
   // A bad key is refused.
   const bad = parseTsigKey(`xfr-key.:hmac-sha256:${Buffer.from('wrong-secret-wrong-secret!').toString('base64')}`);
