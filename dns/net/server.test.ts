@@ -186,3 +186,19 @@ test('TCP: pipelined queries on one connection, idle connections closed', { time
     await idle.stop();
   }
 });
+
+test('TSIG: a skewed clock gets NOTAUTH with a signed BADTIME', { timeout: 10_000 }, async () => {
+  const { TsigRejectedError } = await import('./errors.ts');
+  const skewed = (): number => Math.floor(Date.now() / 1000) - 3600;
+  const rejectedBefore = server.stats.tsigRejected;
+  const err = await query(peer(), ORIGIN, RRType.SOA, { tsig: key, now: skewed, tcp: true }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof TsigRejectedError, String(err));
+  assert.equal(err.tsigError, Rcode.BADTIME);
+  assert.equal(server.stats.tsigRejected, rejectedBefore + 1, 'the server rejected the request');
+  // The same query with a good clock is answered and verified.
+  const ok = await query(peer(), ORIGIN, RRType.SOA, { tsig: key });
+  assert.equal(ok.message.rcode, 0);
+});
