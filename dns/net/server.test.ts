@@ -17,14 +17,14 @@ import { pollUntil } from '../../test/support/poll.ts';
 const ORIGIN = 'unit.example.' as Fqdn;
 const key = parseTsigKey('unit-key:hmac-sha256:dW5pdC10ZXN0LWtleS11bml0LXRlc3Qta2V5IQ==');
 
-function soaRR(serial: number): RR {
+function soaRR(serial: number, timers: readonly number[] = [60, 30, 600, 60]): RR {
   const mname = nameToWire(`ns.${ORIGIN}` as Fqdn);
   const rname = nameToWire(`h.${ORIGIN}` as Fqdn);
   const rdata = new Uint8Array(mname.length + rname.length + 20);
   rdata.set(mname);
   rdata.set(rname, mname.length);
   const dv = new DataView(rdata.buffer);
-  [serial, 60, 30, 600, 60].forEach((v, i) => dv.setUint32(mname.length + rname.length + 4 * i, v));
+  [serial, ...timers].forEach((v, i) => dv.setUint32(mname.length + rname.length + 4 * i, v));
   return { name: ORIGIN, type: RRType.SOA, class: 1, ttl: 60, rdata };
 }
 
@@ -201,4 +201,30 @@ test('TSIG: a skewed clock gets NOTAUTH with a signed BADTIME', { timeout: 10_00
   // The same query with a good clock is answered and verified.
   const ok = await query(peer(), ORIGIN, RRType.SOA, { tsig: key });
   assert.equal(ok.message.rcode, 0);
+});
+
+test('Secondary: retries on failure and expires after the SOA expire time', { timeout: 20_000 }, async () => {
+  const { Secondary } = await import('./secondary.ts');
+  class ShortLived extends FixedSource {
+    override soa(): RR {
+      return soaRR(this.serial, [1, 1, 2, 1]); // refresh 1 s, retry 1 s, expire 2 s
+    }
+  }
+  const p2 = await freePort();
+  const s2 = new DnsServer({ address: '127.0.0.1', port: p2, allowTransfer: ['127.0.0.1'] });
+  s2.setZone(new ShortLived(5, [aRR('a', 1)]));
+  await s2.start();
+  const sec = new Secondary({ zone: ORIGIN, primary: { address: '127.0.0.1', port: p2 }, minIntervalMs: 200, timeoutMs: 300 });
+  const expired = new Promise<string>((resolve) => sec.once('expired', resolve));
+  try {
+    sec.start();
+    await pollUntil('first transfer', () => sec.serial === 5);
+    await s2.stop();
+    assert.equal(await expired, ORIGIN);
+    assert.equal(sec.expired, true);
+    assert.ok(sec.stats.failures >= 2, `retried (${sec.stats.failures} failures)`);
+  } finally {
+    sec.stop();
+    await s2.stop();
+  }
 });
