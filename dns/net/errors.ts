@@ -46,3 +46,8 @@ export class TsigRejectedError extends NetError {
 export class ListenError extends NetError {
   override name = 'ListenError';
 }
+
+/** The peer closed the TCP connection while we were still answering (e.g. mid-AXFR). */
+export class ConnectionClosedError extends NetError {
+  override name = 'ConnectionClosedError';
+}

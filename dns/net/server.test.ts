@@ -228,3 +228,44 @@ test('Secondary: retries on failure and expires after the SOA expire time', { ti
     await s2.stop();
   }
 });
+
+test('TCP: a client that hangs up mid-AXFR, and one that half-closes after its query', { timeout: 10_000 }, async () => {
+  const { TcpConnection } = await import('./exchange.ts');
+  const { buildRequest } = await import('./client.ts');
+  const { frame, FrameReader } = await import('./transport.ts');
+  const { connect } = await import('node:net');
+  const errors: unknown[] = [];
+  const p3 = await freePort();
+  const s3 = new DnsServer({
+    address: '127.0.0.1',
+    port: p3,
+    allowTransfer: ['127.0.0.1'],
+    logger: { info: () => {}, debug: () => {}, warn: (o, m) => m === 'request failed' && errors.push(o) },
+  });
+  s3.setZone(source);
+  await s3.start();
+  try {
+    const conn = await TcpConnection.open({ address: '127.0.0.1', port: p3 }, 2000);
+    conn.send(buildRequest(ORIGIN, RRType.AXFR, { udpSize: 0 }).bytes);
+    await conn.read(2000);
+    conn.close();
+    // Half-close: write the query, end our side, still get the answer.
+    const answer = await new Promise<Uint8Array>((resolve, reject) => {
+      const reader = new FrameReader();
+      const s = connect({ host: '127.0.0.1', port: p3 }, () => {
+        s.end(frame(buildRequest(`h7.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 }).bytes));
+      });
+      s.on('data', (b: Buffer) => {
+        const m = reader.push(b)[0];
+        if (m !== undefined) resolve(m);
+      });
+      s.on('error', reject);
+    });
+    assert.equal(answer[7], 1, 'one answer record');
+    const r = await query({ address: '127.0.0.1', port: p3 }, `h8.${ORIGIN}` as Fqdn, RRType.A);
+    assert.equal(r.message.rcode, 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await s3.stop();
+  }
+});

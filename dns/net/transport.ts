@@ -3,7 +3,7 @@
 // about DNS beyond framing: every request is handed to a handler that replies through `send`.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { ListenError } from './errors.ts';
+import { ConnectionClosedError, ListenError } from './errors.ts';
 
 export interface Peer {
   readonly address: string;
@@ -103,8 +103,11 @@ export class FrameReader {
   }
 }
 
+/** Writes, waiting for 'drain' when the socket buffers; rejects once the peer has gone. */
 function writeAsync(sock: Socket, data: Buffer): Promise<void> {
-  if (sock.destroyed) return Promise.resolve();
+  if (sock.destroyed || !sock.writable) {
+    return Promise.reject(new ConnectionClosedError('connection closed by the peer'));
+  }
   return new Promise((resolve) => {
     const ok = sock.write(data);
     if (ok) {
@@ -128,6 +131,11 @@ function serveTcpConnection(sock: Socket, opts: ListenOptions): void {
   const ctx: RequestContext = { transport: 'tcp', remote };
   const reader = new FrameReader();
   let inFlight = 0;
+  let ended = false;
+  sock.on('end', () => {
+    ended = true;
+    if (inFlight === 0) sock.end();
+  });
   sock.setNoDelay(true);
   sock.setTimeout(idleMs);
   sock.on('timeout', () => {
@@ -144,10 +152,16 @@ function serveTcpConnection(sock: Socket, opts: ListenOptions): void {
       inFlight++;
       opts
         .handler(req, ctx, send)
-        .catch((err: unknown) => opts.onError?.(err, ctx))
+        .catch((err: unknown) => {
+          // A peer that hangs up mid-answer is not a server error: the answer just stops.
+          if (!(err instanceof ConnectionClosedError)) opts.onError?.(err, ctx);
+        })
         .finally(() => {
           inFlight--;
-          if (inFlight === 0) sock.setTimeout(idleMs);
+          if (inFlight === 0) {
+            if (ended) sock.end();
+            else sock.setTimeout(idleMs);
+          }
         });
     }
   });
@@ -157,7 +171,8 @@ function serveTcpConnection(sock: Socket, opts: ListenOptions): void {
 export async function listen(opts: ListenOptions): Promise<Listener> {
   const family = isIP(opts.address);
   if (family === 0) throw new ListenError(`bad listen address "${opts.address}"`);
-  const tcp: Server = createServer({ pauseOnConnect: false }, (sock) => serveTcpConnection(sock, opts));
+  // Half-open allowed: a client may send its queries and shut down its side; we answer, then close.
+  const tcp: Server = createServer({ allowHalfOpen: true }, (sock) => serveTcpConnection(sock, opts));
   tcp.maxConnections = opts.maxTcpConnections ?? 100;
   tcp.on('error', (err) => opts.onError?.(err));
   await new Promise<void>((resolve, reject) => {
