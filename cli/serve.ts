@@ -1,14 +1,11 @@
 // mpdns serve: an authoritative primary for zone files, with AXFR/IXFR, NOTIFY and TSIG.
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { ParseError } from '../dns/errors.ts';
-import { parseName, ROOT, type Fqdn } from '../dns/name.ts';
+import { parseName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
-import { RRType } from '../dns/types.ts';
 import type { Zone } from '../dns/zone.ts';
-import { parseRecords, parseZone } from '../dns/zonefile/index.ts';
-import { DnsServer, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
+import { DnsServer, loadZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
+
 
 const USAGE = `usage: mpdns serve --zone FILE[:ORIGIN] ... --listen ADDR:PORT [options]
 
@@ -121,31 +118,6 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
   if (listen === undefined) throw new UsageError('--listen ADDR:PORT is required');
   return { zones, listen, notify, allowTransfer, keys, journal };
 }
-
-/**
- * Reads a zone file into a validated Zone. Without an origin: the file's first $ORIGIN, else
- * the owner of its SOA record. Errors: ParseError `FILE:LINE:COLUMN: reason`.
- */
-export async function loadZone(file: string, origin?: Fqdn, onWarning?: (message: string) => void): Promise<Zone> {
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw new ParseError(`cannot read zone file: ${err instanceof Error ? err.message : String(err)}`, file, 0, 0);
-  });
-  let o = origin;
-  if (o === undefined) {
-    const m = /^\$ORIGIN[ \t]+(\S+)/im.exec(text);
-    if (m !== null) {
-      const t = m[1] as string;
-      o = parseName(t.endsWith('.') ? t : `${t}.`);
-    } else {
-      const soa = parseRecords(text, { origin: ROOT, file, readFile: readText }).find((r) => r.type === RRType.SOA);
-      if (soa === undefined) throw new ParseError('no $ORIGIN and no SOA: give the origin as FILE:ORIGIN', file, 1, 1);
-      o = soa.name;
-    }
-  }
-  return parseZone(text, { origin: o, file, readFile: readText, ...(onWarning !== undefined ? { onWarning } : {}) });
-}
-
-const readText = (path: string): string => readFileSync(path, 'utf8');
 
 function errorText(file: string, err: unknown): string {
   if (err instanceof ParseError) return err.message;

@@ -11,3 +11,4 @@ export * from './client.ts';
 export * from './notify.ts';
 export * from './secondary.ts';
 export * from './primary.ts';
+export * from './load.ts';

@@ -1,0 +1,37 @@
+// Zone files from disk into a validated Zone (dns/zonefile does the parsing; this adds the
+// file system and the origin rule of `mpdns serve`).
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { ParseError } from '../errors.ts';
+import { parseName, ROOT, type Fqdn } from '../name.ts';
+import { RRType } from '../types.ts';
+import type { Zone } from '../zone.ts';
+import { parseRecords, parseZone } from '../zonefile/index.ts';
+
+/**
+ * Reads a zone file into a validated Zone. Without an origin: the file's first $ORIGIN, else
+ * the owner of its SOA record. Errors: ParseError `FILE:LINE:COLUMN: reason`.
+ */
+export async function loadZone(file: string, origin?: Fqdn, onWarning?: (message: string) => void): Promise<Zone> {
+  const text = await readFile(file, 'utf8').catch((err: unknown) => {
+    throw new ParseError(`cannot read zone file: ${err instanceof Error ? err.message : String(err)}`, file, 0, 0);
+  });
+  let o = origin;
+  if (o === undefined) {
+    const m = /^\$ORIGIN[ \t]+(\S+)/im.exec(text);
+    if (m !== null) {
+      const t = m[1] as string;
+      o = parseName(t.endsWith('.') ? t : `${t}.`);
+    } else {
+      const soa = parseRecords(text, { origin: ROOT, file, readFile: readText }).find((r) => r.type === RRType.SOA);
+      if (soa === undefined) throw new ParseError('no $ORIGIN and no SOA: give the origin as FILE:ORIGIN', file, 1, 1);
+      o = soa.name;
+    }
+  }
+  return parseZone(text, { origin: o, file, readFile: readText, ...(onWarning !== undefined ? { onWarning } : {}) });
+}
+
+function readText(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
