@@ -57,7 +57,7 @@ before(async () => {
   daemon = startDaemon('mpdns', process.execPath, [
     join(REPO, 'bin/mpdns'), 'serve',
     '--zone', join(dir.path, 'srv.zone'), // origin from $ORIGIN
-    '--zone', `${join(dir.path, 'deep.zone')}:deep.srv.example.`,
+    '--zone', join(dir.path, 'deep.zone'), // no $ORIGIN: origin from the SOA owner
     '--listen', `127.0.0.1:${port}`, '--tsig', KEY,
   ]);
   await pollUntil('mpdns serve answers', async () => (await kdig('127.0.0.1', port, 'srv.example.', 'SOA')).status === 'NOERROR', {
@@ -213,4 +213,29 @@ test('bad command lines exit 2 with one message; bad zone file exits 1 with FILE
   const bad = run(['--zone', badFile, '--listen', `127.0.0.1:${p}`]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, new RegExp(`${badFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: `));
+});
+
+test('SIGHUP: a broken file keeps the old zone (error logged); a fixed one with a higher serial is served', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir.path, 'srv.zone');
+  writeFileSync(file, SRV.replace('www    A     192.0.2.80', 'www    A     192.0.2.800'));
+  daemon.proc.kill('SIGHUP');
+  await pollUntil('reload error logged', () =>
+    daemon.output().split('\n').some((l) => l.includes('reload failed, old zone kept') && /srv\.zone:\d+:\d+: /.test(l)),
+  );
+  const still = await kdig('127.0.0.1', port, 'www.srv.example.', 'A');
+  assert.deepEqual(still.answer, ['www.srv.example. 300 IN A 192.0.2.80']);
+  writeFileSync(file, SRV.replace(' 7 3600 ', ' 8 3600 ').replace('192.0.2.80', '192.0.2.88'));
+  daemon.proc.kill('SIGHUP');
+  await pollUntil('new serial served', async () => (await kdig('127.0.0.1', port, 'srv.example.', 'SOA')).answer[0]?.includes(' 8 3600 '));
+  const changed = await kdig('127.0.0.1', port, 'www.srv.example.', 'A');
+  assert.deepEqual(changed.answer, ['www.srv.example. 300 IN A 192.0.2.88']);
+  // IXFR from serial 7 now carries exactly that change.
+  const { ixfr, soaWithSerial } = await import('../dns/net/index.ts');
+  const key = parseTsigKey(KEY);
+  const soa = (await axfr({ address: '127.0.0.1', port }, 'srv.example.' as Fqdn, { tsig: key }));
+  assert.ok(soa.kind === 'axfr');
+  const inc = await ixfr({ address: '127.0.0.1', port }, 'srv.example.' as Fqdn, soaWithSerial(soa.records[0]!, 7), { tsig: key });
+  assert.ok(inc.kind === 'ixfr', inc.kind);
+  assert.equal(inc.diffs.length, 1);
+  assert.deepEqual(inc.diffs[0]!.added.filter((r) => r.type === RRType.A).map((r) => [...r.rdata].join('.')), ['192.0.2.88']);
 });
