@@ -1,7 +1,10 @@
 // KV bucket on JetStream (nats-server 2.9 KV): revision CAS through expected-last-subject-sequence.
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { KvWatchInclude, type KV } from '@nats-io/kv';
+import { headers } from '@nats-io/transport-node';
 import { KeyExistsError, RevisionMismatchError } from './errors.ts';
+import { EXPECTED_LAST_SUBJECT_SEQ_HEADER, pubAckOf } from './pub-ack.ts';
+import type { ReplyInbox } from './reply-inbox.ts';
 import { checkKey } from './subjects.ts';
 import type { KvBucket, KvChange, KvEntry, Logger, Stoppable, WatchOptions } from './types.ts';
 
@@ -24,13 +27,22 @@ function filterFor(prefix: string): string {
   return i < 0 ? '>' : `${prefix.slice(0, i)}.>`;
 }
 
+/** How long a KV write waits for the server. */
+const WRITE_TIMEOUT_MS = 5000;
+
 export class JetStreamBucket implements KvBucket {
+  /** `$KV.<bucket>.`: a key's subject is this plus the key (our buckets are not mirrors). */
+  readonly #keyPrefix: string;
+
   constructor(
     readonly name: string,
     private readonly kv: KV,
     private readonly logger: Logger,
     private readonly open: Set<Stoppable>,
-  ) {}
+    private readonly inbox: ReplyInbox,
+  ) {
+    this.#keyPrefix = `$KV.${name}.`;
+  }
 
   async get(key: string): Promise<KvEntry | undefined> {
     const e = await this.kv.get(checkKey(key));
@@ -53,8 +65,12 @@ export class JetStreamBucket implements KvBucket {
 
   async update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
     if (expectedRevision <= 0) throw new RevisionMismatchError(key, expectedRevision);
+    // Straight to the key's subject with the expected revision (what nats.js's kv.update sends),
+    // without its key codec, option copies and request machinery: this is the host's hot path.
+    const h = headers();
+    h.set(EXPECTED_LAST_SUBJECT_SEQ_HEADER, String(expectedRevision));
     try {
-      return await this.kv.update(checkKey(key), value, expectedRevision);
+      return pubAckOf(await this.inbox.request(this.#keyPrefix + checkKey(key), value, h, WRITE_TIMEOUT_MS)).seq;
     } catch (err) {
       if (isWrongLastSequence(err)) throw new RevisionMismatchError(key, expectedRevision, { cause: err });
       throw err;

@@ -104,7 +104,9 @@ function workOf(i: number): ZoneWork {
 }
 
 async function bareRoundTrips(url: string, n: number, size: number, name: string): Promise<RunResult> {
-  const nc = await connect({ servers: url });
+  // The same connection options as the broker's that matter for speed (noAsyncTraces), so the
+  // ratio compares the work done, not the client's configuration.
+  const nc = await connect({ servers: url, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   await jsm.streams.add({ name, subjects: [`${name}.>`], retention: RetentionPolicy.Workqueue });
