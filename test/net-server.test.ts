@@ -19,6 +19,7 @@ import { Opcode, Rcode, RRType } from '../dns/types.ts';
 const REPO = join(import.meta.dirname, '..');
 const SECRET = 'bmV0LXNlcnZlci10ZXN0LWtleS1uZXQtc2VydmVyLXRlc3Q=';
 const KEY = `t-key.:hmac-sha256:${SECRET}`;
+const KEY512 = `t512.:hmac-sha512:${SECRET}`;
 const skip = haveBinary('kdig') ? false : 'kdig (knot-dnsutils) is not installed';
 
 const SRV = `$ORIGIN srv.example.
@@ -58,7 +59,7 @@ before(async () => {
     join(REPO, 'bin/mpdns'), 'serve',
     '--zone', join(dir.path, 'srv.zone'), // origin from $ORIGIN
     '--zone', join(dir.path, 'deep.zone'), // no $ORIGIN: origin from the SOA owner
-    '--listen', `127.0.0.1:${port}`, '--tsig', KEY,
+    '--listen', `127.0.0.1:${port}`, '--tsig', KEY, '--tsig', KEY512,
   ]);
   await pollUntil('mpdns serve answers', async () => (await kdig('127.0.0.1', port, 'srv.example.', 'SOA')).status === 'NOERROR', {
     timeoutMs: 20_000,
@@ -173,6 +174,9 @@ test('TSIG: good key transfers, bad or missing key gets NOTAUTH', { skip, timeou
   const good = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha256:t-key.:${SECRET}`, 'srv.example.', 'AXFR']);
   assert.match(good, /srv\.example\.\s+300\s+IN\s+SOA/);
   assert.match(good, /big\.srv\.example\./);
+  const sha512 = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha512:t512.:${SECRET}`, 'srv.example.', 'AXFR']);
+  assert.match(sha512, /big\.srv\.example\./);
+  assert.doesNotMatch(sha512, /NOTAUTH|BADSIG|failed/i);
   const wrong = Buffer.from('another-secret-another-secret').toString('base64');
   const bad = await kdigRaw(['@127.0.0.1', '-p', String(port), '-y', `hmac-sha256:t-key.:${wrong}`, 'srv.example.', 'AXFR']);
   assert.match(bad, /NOTAUTH|BADSIG/);
