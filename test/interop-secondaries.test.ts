@@ -47,7 +47,8 @@ const QUESTIONS: [string, string][] = [
   [`ns1.${ZONE}`, 'A'], [`mail.${ZONE}`, 'A'], [`www.${ZONE}`, 'A'], [`www.${ZONE}`, 'AAAA'],
   [`www.${ZONE}`, 'MX'], [`alias.${ZONE}`, 'A'], [`x.wild.${ZONE}`, 'TXT'], [`new.${ZONE}`, 'A'],
   [`new.${ZONE}`, 'TXT'], [`old.${ZONE}`, 'A'], [`nothere.${ZONE}`, 'A'], [`srv.${ZONE}`, 'SRV'],
-  [`host.sub.${ZONE}`, 'A'], [`sub.${ZONE}`, 'NS'],
+  [`host.sub.${ZONE}`, 'A'], [`sub.${ZONE}`, 'NS'], [`ns.sub.${ZONE}`, 'A'], [`alias.${ZONE}`, 'CNAME'],
+  [`*.wild.${ZONE}`, 'TXT'], [`wild.${ZONE}`, 'TXT'], [`srv.${ZONE}`, 'A'],
 ];
 
 const missing = ['nsd', 'knotd', 'kdig'].filter((b) => !haveBinary(b));
