@@ -4,7 +4,7 @@
 // is unreadable.
 import { decodeMessage, encodeMessage, type Message, type Question } from '../message.ts';
 import { WireError } from '../errors.ts';
-import { isSubdomain, type Fqdn } from '../name.ts';
+import { parentName, type Fqdn } from '../name.ts';
 import { Opcode, Rcode, RRType } from '../types.ts';
 import {
   signMessage,
@@ -114,15 +114,13 @@ export class DnsServer {
     this.#listener = undefined;
   }
 
-  /** Longest-match zone for a name. */
+  /** Longest-match zone for a name: walks up from the name, one map lookup per label. */
   findZone(name: Fqdn): ZoneSource | undefined {
-    let best: ZoneSource | undefined;
-    for (const z of this.#zones.values()) {
-      if (isSubdomain(name, z.origin) && (best === undefined || z.origin.length > best.origin.length)) {
-        best = z;
-      }
+    for (let n: Fqdn | undefined = name; n !== undefined; n = parentName(n)) {
+      const z = this.#zones.get(n);
+      if (z !== undefined) return z;
     }
-    return best;
+    return undefined;
   }
 
   /** Handles one request. Never throws for bad input. */
