@@ -1,6 +1,7 @@
 // The mpdns command: dispatches to one subcommand per file in cli/.
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   ctl: () => import('./ctl.ts'),
+  query: () => import('./query.ts'),
   sign: () => import('./sign.ts'),
   serve: () => import('./serve.ts'),
 };
