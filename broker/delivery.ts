@@ -48,60 +48,78 @@ function record(raw: RawDelivery, queue: string, reason: string): DeadLetter {
   };
 }
 
+/** The WorkMessage a handler gets: settles at most once. A class, so no closures per message. */
+class Delivered implements WorkMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly deliveryCount: number;
+  readonly msgId?: string;
+  settled = false;
+
+  constructor(
+    readonly raw: RawDelivery,
+    readonly policy: DeliveryPolicy,
+  ) {
+    this.subject = raw.subject;
+    this.data = raw.data;
+    this.deliveryCount = raw.deliveryCount;
+    if (raw.msgId !== undefined) this.msgId = raw.msgId;
+  }
+
+  async ack(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    await this.raw.ack();
+  }
+
+  nak(delayMs?: number): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.raw.nak(delayMs ?? backoffFor(this.policy.backoffMs, this.raw.deliveryCount));
+  }
+
+  async term(reason: string): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    // Record first: a crash in between redelivers, and the record id makes the rewrite a no-op.
+    await this.policy.deadLetter(record(this.raw, this.policy.queue, reason), this.raw.id);
+    await this.raw.term();
+    this.policy.logger.warn({ ...this.where(), reason }, 'work message dead-lettered');
+  }
+
+  working(): void {
+    if (!this.settled) this.raw.working();
+  }
+
+  where(): { queue: string; subject: string; deliveryCount: number } {
+    return { queue: this.policy.queue, subject: this.raw.subject, deliveryCount: this.raw.deliveryCount };
+  }
+}
+
 /** Runs `handler` on one delivery under `policy`; never throws. */
 export async function deliver(raw: RawDelivery, handler: WorkHandler, policy: DeliveryPolicy): Promise<void> {
-  const log = policy.logger;
-  const where = { queue: policy.queue, subject: raw.subject, deliveryCount: raw.deliveryCount };
-  let settled = false;
-  const term = async (reason: string): Promise<void> => {
-    if (settled) return;
-    settled = true;
-    // Record first: a crash in between redelivers, and the record id makes the rewrite a no-op.
-    await policy.deadLetter(record(raw, policy.queue, reason), raw.id);
-    await raw.term();
-    log.warn({ ...where, reason }, 'work message dead-lettered');
-  };
+  const msg = new Delivered(raw, policy);
   try {
     if (raw.deliveryCount > policy.maxDeliver) {
-      await term(`max deliveries (${policy.maxDeliver}) exceeded`);
+      await msg.term(`max deliveries (${policy.maxDeliver}) exceeded`);
       return;
     }
-    const msg: WorkMessage = {
-      subject: raw.subject,
-      data: raw.data,
-      deliveryCount: raw.deliveryCount,
-      ...(raw.msgId !== undefined ? { msgId: raw.msgId } : {}),
-      async ack() {
-        if (settled) return;
-        settled = true;
-        await raw.ack();
-      },
-      nak(delayMs?: number) {
-        if (settled) return;
-        settled = true;
-        raw.nak(delayMs ?? backoffFor(policy.backoffMs, raw.deliveryCount));
-      },
-      term,
-      working() {
-        if (!settled) raw.working();
-      },
-    };
     try {
       await handler(msg);
     } catch (err) {
       if (err instanceof PoisonMessageError) {
-        await term(err.message);
+        await msg.term(err.message);
         return;
       }
-      if (!settled) {
-        log.warn({ ...where, err }, 'work handler failed, will retry');
+      if (!msg.settled) {
+        policy.logger.warn({ ...msg.where(), err }, 'work handler failed, will retry');
         msg.nak();
       }
       return;
     }
-    if (!settled) await msg.ack();
+    if (!msg.settled) await msg.ack();
   } catch (err) {
     // An ack/term that did not reach the broker: the message is redelivered after ack-wait.
-    log.warn({ ...where, err }, 'settling a work message failed; it will be redelivered');
+    policy.logger.warn({ ...msg.where(), err }, 'settling a work message failed; it will be redelivered');
   }
 }

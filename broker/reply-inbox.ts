@@ -17,6 +17,9 @@ import { BrokerClosedError, RequestTimeoutError } from './errors.ts';
 class Pending {
   constructor(
     readonly subject: string,
+    readonly data: Uint8Array,
+    readonly headers: MsgHdrs | undefined,
+    readonly reply: string,
     readonly deadline: number,
     readonly timeoutMs: number,
     readonly resolve: (m: Msg) => void,
@@ -34,6 +37,9 @@ export class ReplyInbox {
   readonly #sub: Subscription;
   readonly #pending = new Map<string, Pending>();
   #next = 0;
+  /** Requests made during this turn of the event loop, published together at its end. */
+  #outbox: Pending[] = [];
+  #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -45,20 +51,39 @@ export class ReplyInbox {
     this.#sub = nc.subscribe(`${base}.*`, { callback: (err, msg) => this.#onReply(err, msg) });
   }
 
-  /** Publishes `data` with a reply subject; resolves with the reply, rejects on timeout or 503. */
+  /**
+   * Publishes `data` with a reply subject; resolves with the reply, rejects on timeout or 503.
+   * Requests are published in order at the end of the current turn of the event loop
+   * (setImmediate), so the many requests one batch of incoming messages causes leave in one
+   * socket write instead of one write per microtask flush.
+   */
   request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
     if (this.#closed) return Promise.reject(new BrokerClosedError('broker is closed'));
     const token = String(this.#next++);
     return new Promise<Msg>((resolve, reject) => {
-      this.#pending.set(token, new Pending(subject, Date.now() + timeoutMs, timeoutMs, resolve, reject));
+      const p = new Pending(subject, data, headers, this.#prefix + token, Date.now() + timeoutMs, timeoutMs, resolve, reject);
+      this.#pending.set(token, p);
+      this.#outbox.push(p);
       this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS);
-      try {
-        this.#nc.publish(subject, data, headers !== undefined ? { reply: this.#prefix + token, headers } : { reply: this.#prefix + token });
-      } catch (err) {
-        this.#pending.delete(token);
-        reject(err instanceof Error ? err : new Error(String(err)));
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
       }
     });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const out = this.#outbox;
+    this.#outbox = [];
+    for (const p of out) {
+      try {
+        this.#nc.publish(p.subject, p.data, p.headers !== undefined ? { reply: p.reply, headers: p.headers } : { reply: p.reply });
+      } catch (err) {
+        this.#pending.delete(p.reply.slice(this.#prefix.length));
+        p.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
   }
 
   /** The server refused a publish to `subject`: fails the oldest request to it, as nats.js does. */

@@ -62,13 +62,30 @@ interface RunResult {
   p99Ms: number;
   /** CPU time of this process (client and host) per round trip. */
   cpuUsPerTrip: number;
+  /** CPU time of nats-server per round trip. */
+  serverCpuUsPerTrip: number;
 }
+
+/** user + system CPU of a process in µs, from /proc (NaN when unreadable). */
+function procCpuUs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+/** Clock ticks per second of /proc/<pid>/stat (100 on Linux). */
+const CLK_TCK = 100;
 
 /** Runs `n` round trips with at most `window` in flight; `one(i)` resolves when trip i is replied. */
 async function windowed(n: number, window: number, one: (i: number) => Promise<void>): Promise<RunResult> {
   const lat: number[] = [];
   let next = 0;
   const c0 = process.cpuUsage();
+  const s0 = procCpuUs(serverPid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: window }, async () => {
@@ -82,8 +99,15 @@ async function windowed(n: number, window: number, one: (i: number) => Promise<v
   );
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
+  const serverCpu = procCpuUs(serverPid) - s0;
   lat.sort((a, b) => a - b);
-  return { perSec: n / secs, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), cpuUsPerTrip: (cpu.user + cpu.system) / n };
+  return {
+    perSec: n / secs,
+    p50Ms: percentile(lat, 50),
+    p99Ms: percentile(lat, 99),
+    cpuUsPerTrip: (cpu.user + cpu.system) / n,
+    serverCpuUsPerTrip: serverCpu / n,
+  };
 }
 
 /** A reply registry: the consumer side resolves what the publisher side waits for. */
@@ -200,12 +224,13 @@ async function actorEvents(url: string): Promise<{ eventsPerSec: number; peakRss
 }
 
 const nats = await startNatsServer({ timeoutMs: 20_000 });
+const serverPid = nats.daemon().proc.pid;
 const out: Record<string, number | string | boolean> = {};
 const rows: [string, string][] = [];
 try {
   if (values['only-host']) {
     const ours = await hostRoundTrips(nats.url, ROUNDTRIPS, 'rt');
-    rows.push(['actor host (+ actor, KV CAS persist)', `${ours.perSec.toFixed(0)}/s  p99 ${ours.p99Ms.toFixed(2)} ms  cpu ${ours.cpuUsPerTrip.toFixed(0)} us/trip`]);
+    rows.push(['actor host (+ actor, KV CAS persist)', `${ours.perSec.toFixed(0)}/s  p99 ${ours.p99Ms.toFixed(2)} ms  cpu ${ours.cpuUsPerTrip.toFixed(0)} us/trip, server ${ours.serverCpuUsPerTrip.toFixed(0)}`]);
   } else if (!values['skip-roundtrips']) {
     const size = encodeWork(workOf(ROUNDTRIPS - 1)).length;
     // Warm-up of both paths (stream/consumer creation, JIT), then the measured runs.
@@ -229,6 +254,8 @@ try {
       rounds: ROUNDS,
       bareCpuUsPerTrip: Math.round(bare.cpuUsPerTrip),
       roundTripCpuUsPerTrip: Math.round(ours.cpuUsPerTrip),
+      bareServerCpuUsPerTrip: Math.round(bare.serverCpuUsPerTrip),
+      roundTripServerCpuUsPerTrip: Math.round(ours.serverCpuUsPerTrip),
       bareRoundTripsPerSec: Math.round(bare.perSec),
       bareP50Ms: +bare.p50Ms.toFixed(2),
       bareP99Ms: +bare.p99Ms.toFixed(2),
@@ -239,8 +266,8 @@ try {
     });
     rows.push(
       ['message size', `${size} B, window ${WINDOW}, ${ROUNDTRIPS} round trips x ${ROUNDS} rounds, ${SHARDS} shards`],
-      ['bare JetStream (publish, consume, ackAck, reply)', `${bare.perSec.toFixed(0)}/s  p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  cpu ${bare.cpuUsPerTrip.toFixed(0)} us/trip`],
-      ['actor host (+ actor, KV CAS persist)', `${ours.perSec.toFixed(0)}/s  p50 ${ours.p50Ms.toFixed(2)} ms  p99 ${ours.p99Ms.toFixed(2)} ms  cpu ${ours.cpuUsPerTrip.toFixed(0)} us/trip`],
+      ['bare JetStream (publish, consume, ackAck, reply)', `${bare.perSec.toFixed(0)}/s  p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  cpu ${bare.cpuUsPerTrip.toFixed(0)} us/trip, server ${bare.serverCpuUsPerTrip.toFixed(0)}`],
+      ['actor host (+ actor, KV CAS persist)', `${ours.perSec.toFixed(0)}/s  p50 ${ours.p50Ms.toFixed(2)} ms  p99 ${ours.p99Ms.toFixed(2)} ms  cpu ${ours.cpuUsPerTrip.toFixed(0)} us/trip, server ${ours.serverCpuUsPerTrip.toFixed(0)}`],
       ['roundTripRatio (ours / bare; target >= 0.5)', `${(ours.perSec / bare.perSec).toFixed(3)} (median round; all rounds: ${ratios})`],
     );
   }
