@@ -485,7 +485,11 @@ export interface MakeQueryOptions {
   readonly id?: number;
   readonly opcode?: number;
   readonly rd?: boolean;
+  readonly aa?: boolean;
   readonly class?: number;
+  /** Records for the answer section (NOTIFY carries the SOA) and authority (IXFR carries ours). */
+  readonly answer?: readonly RR[];
+  readonly authority?: readonly RR[];
   /** EDNS UDP size; 0 sends no OPT. Default 1232. */
   readonly udpSize?: number;
   readonly dnssecOk?: boolean;
@@ -498,7 +502,7 @@ export function makeQuery(name: Fqdn, type: number, opts: MakeQueryOptions = {})
     id: opts.id ?? 0,
     qr: false,
     opcode: opts.opcode ?? Opcode.QUERY,
-    aa: false,
+    aa: opts.aa ?? false,
     tc: false,
     rd: opts.rd ?? false,
     ra: false,
@@ -506,8 +510,8 @@ export function makeQuery(name: Fqdn, type: number, opts: MakeQueryOptions = {})
     cd: false,
     rcode: 0,
     question: [{ name, type, class: opts.class ?? CLASS_IN }],
-    answer: [],
-    authority: [],
+    answer: [...(opts.answer ?? [])],
+    authority: [...(opts.authority ?? [])],
     additional: [],
     ...(udpSize > 0 ? { edns: { udpSize, extRcode: 0, version: 0, do: opts.dnssecOk ?? false, options: [] } } : {}),
   };

@@ -1,17 +1,17 @@
 // The DNS client: queries with timeout and retry over UDP and TCP fallback on TC, SOA serial
 // checks, AXFR and IXFR in (RFC 5936, RFC 1995) with TSIG on the request and every response.
 import { randomInt } from 'node:crypto';
-import { decodeMessage, encodeMessage, type Message } from '../message.ts';
+import { decodeMessage, encodeMessage, makeQuery, type MakeQueryOptions, type Message } from '../message.ts';
 import type { Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
-import { Opcode, Rcode, RRType } from '../types.ts';
+import { Rcode, RRType } from '../types.ts';
 import { signMessage, TsigStreamVerifier, verifyMessage, type TsigKey } from '../tsig.ts';
 import { TimeoutError, TransferError, TsigRejectedError } from './errors.ts';
 import { TcpConnection, tcpExchange, udpExchange } from './exchange.ts';
 import type { Peer } from './transport.ts';
 import { soaSerial } from './zone-source.ts';
 
-export interface QueryOptions {
+export interface QueryOptions extends Omit<MakeQueryOptions, 'id' | 'class'> {
   /** Per-attempt timeout. Default 2000 ms. */
   readonly timeoutMs?: number;
   /** UDP attempts before giving up. Default 3. */
@@ -19,15 +19,6 @@ export interface QueryOptions {
   /** Force TCP. */
   readonly tcp?: boolean;
   readonly tsig?: TsigKey;
-  /** Send EDNS with this buffer size (default 1232); 0 sends no EDNS. */
-  readonly udpSize?: number;
-  readonly dnssecOk?: boolean;
-  readonly opcode?: number;
-  /** Records for the answer section (NOTIFY carries the SOA) and authority (IXFR). */
-  readonly answer?: readonly RR[];
-  readonly authority?: readonly RR[];
-  readonly rd?: boolean;
-  readonly aa?: boolean;
   readonly now?: () => number;
 }
 
@@ -40,26 +31,7 @@ export function buildRequest(
   opts: QueryOptions = {},
 ): { bytes: Uint8Array; id: number; mac?: Uint8Array } {
   const id = randomInt(0, 0x10000);
-  const udpSize = opts.udpSize ?? 1232;
-  const msg: Message = {
-    id,
-    qr: false,
-    opcode: opts.opcode ?? Opcode.QUERY,
-    aa: opts.aa ?? false,
-    tc: false,
-    rd: opts.rd ?? false,
-    ra: false,
-    ad: false,
-    cd: false,
-    rcode: 0,
-    question: [{ name: qname, type: qtype, class: 1 }],
-    answer: [...(opts.answer ?? [])],
-    authority: [...(opts.authority ?? [])],
-    additional: [],
-    ...(udpSize > 0
-      ? { edns: { udpSize, extRcode: 0, version: 0, do: opts.dnssecOk ?? false, options: [] } }
-      : {}),
-  };
+  const msg = makeQuery(qname, qtype, { ...opts, id });
   const bytes = encodeMessage(msg, {});
   if (opts.tsig === undefined) return { bytes, id };
   const signed = signMessage(bytes, opts.tsig, { now: (opts.now ?? nowSeconds)() });
@@ -186,6 +158,14 @@ async function readTransfer(
   }
 }
 
+const isApexSoa = (rr: RR, zone: Fqdn): boolean => rr.type === RRType.SOA && rr.name === zone;
+
+/** The serial of a transfer's first record, which must be the SOA. */
+function openingSerial(rr: RR, zone: Fqdn, kind: 'AXFR' | 'IXFR'): number {
+  if (rr.type !== RRType.SOA) throw new TransferError(`${zone} ${kind} does not start with SOA`);
+  return soaSerial(rr.rdata);
+}
+
 /** AXFR in: every record of the zone, the SOA first (the closing SOA is dropped). */
 export async function axfr(server: Peer, zone: Fqdn, opts: TransferOptions = {}): Promise<TransferResult> {
   const records: RR[] = [];
@@ -193,12 +173,11 @@ export async function axfr(server: Peer, zone: Fqdn, opts: TransferOptions = {})
   const messages = await readTransfer(server, zone, RRType.AXFR, opts, [], (rrs) => {
     for (const rr of rrs) {
       if (serial === undefined) {
-        if (rr.type !== RRType.SOA) throw new TransferError(`${zone} AXFR does not start with SOA`);
-        serial = soaSerial(rr.rdata);
+        serial = openingSerial(rr, zone, 'AXFR');
         records.push(rr);
         continue;
       }
-      if (rr.type === RRType.SOA && rr.name === zone) return true;
+      if (isApexSoa(rr, zone)) return true;
       records.push(rr);
     }
     return false;
@@ -224,12 +203,11 @@ export async function ixfr(
   const messages = await readTransfer(server, zone, RRType.IXFR, opts, [currentSoa], (rrs) => {
     for (const rr of rrs) {
       if (newSerial === undefined) {
-        if (rr.type !== RRType.SOA) throw new TransferError(`${zone} IXFR does not start with SOA`);
-        newSerial = soaSerial(rr.rdata);
+        newSerial = openingSerial(rr, zone, 'IXFR');
         all.push(rr);
         continue;
       }
-      const isSoa = rr.type === RRType.SOA && rr.name === zone;
+      const isSoa = isApexSoa(rr, zone);
       if (mode === 'unknown') mode = isSoa ? 'ixfr' : 'axfr';
       all.push(rr);
       if (isSoa) {
@@ -250,13 +228,13 @@ export async function ixfr(
   while (i < all.length - 1) {
     const oldSoa = all[i++] as RR;
     const removed: RR[] = [];
-    while (i < all.length && !((all[i] as RR).type === RRType.SOA && (all[i] as RR).name === zone)) {
+    while (i < all.length && !isApexSoa(all[i] as RR, zone)) {
       removed.push(all[i++] as RR);
     }
     const newSoa = all[i++];
     if (newSoa === undefined) throw new TransferError(`${zone} IXFR ends inside a diff`);
     const added: RR[] = [newSoa];
-    while (i < all.length - 1 && !((all[i] as RR).type === RRType.SOA && (all[i] as RR).name === zone)) {
+    while (i < all.length - 1 && !isApexSoa(all[i] as RR, zone)) {
       added.push(all[i++] as RR);
     }
     diffs.push({ fromSerial: soaSerial(oldSoa.rdata), toSerial: soaSerial(newSoa.rdata), removed: [oldSoa, ...removed], added });

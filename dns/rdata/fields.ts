@@ -96,6 +96,20 @@ const isInt = (max: number) => (v: unknown): v is number =>
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+/** Writes a u8 length and the bytes (character-string, salt, hash). */
+function putLen8(w: WireWriter, b: Uint8Array, what: string): void {
+  if (b.length > 255) throw new Error(`${what} longer than 255 octets`);
+  w.u8(b.length);
+  w.bytes(b);
+}
+
+/** Writes a u16 length and the bytes. */
+function putLen16(w: WireWriter, b: Uint8Array, what: string): void {
+  if (b.length > 0xffff) throw new Error(`${what} too long`);
+  w.u16(b.length);
+  w.bytes(b);
+}
+
 export function u8<N extends string>(name: N, mnemonics?: { print: boolean; names: Record<string, number> }): Field<N, number> {
   const byName = new Map(Object.entries(mnemonics?.names ?? {}).map(([k, v]) => [k.toUpperCase(), v]));
   const byValue = new Map<number, string>();
@@ -238,18 +252,9 @@ export function cstr<N extends string>(name: N, bare = false): Field<N, string> 
       kind: 'cstr',
       shape: 'cstr',
       read: (r) => bytesToBinary(r.bytes(r.u8(name), name)),
-      write: (w, v) => {
-        const b = binaryToBytes(v);
-        if (b.length > 255) throw new Error(`${name} longer than 255 octets`);
-        w.u8(b.length);
-        w.bytes(b);
-      },
+      write: (w, v) => putLen8(w, binaryToBytes(v), name),
       parse: (c) => bytesToBinary(parseCharString(c.next(name).text)),
-      parseTo: (c, w) => {
-        const b = parseCharString(c.next(name).text);
-        w.u8(b.length);
-        w.bytes(b);
-      },
+      parseTo: (c, w) => putLen8(w, parseCharString(c.next(name).text), name),
       format: (v) => (bare && BARE.test(v) ? v : quoteBytes(binaryToBytes(v))),
       accepts: isString,
     },
@@ -269,20 +274,11 @@ export function cstrs<N extends string>(name: N): Field<N, string[]> {
     },
     write: (w, v) => {
       if (v.length === 0) throw new Error(`${name} needs at least one string`);
-      for (const s of v) {
-        const b = binaryToBytes(s);
-        if (b.length > 255) throw new Error(`${name} string longer than 255 octets`);
-        w.u8(b.length);
-        w.bytes(b);
-      }
+      for (const s of v) putLen8(w, binaryToBytes(s), `${name} string`);
     },
     parse: (c) => c.rest(name).map((t) => bytesToBinary(parseCharString(t.text))),
     parseTo: (c, w) => {
-      for (const t of c.rest(name)) {
-        const b = parseCharString(t.text);
-        w.u8(b.length);
-        w.bytes(b);
-      }
+      for (const t of c.rest(name)) putLen8(w, parseCharString(t.text), `${name} string`);
     },
     format: (v) => v.map((s) => quoteBytes(binaryToBytes(s))).join(' '),
     accepts: (v: unknown): v is string[] => Array.isArray(v) && v.every(isString),
@@ -327,36 +323,36 @@ export function tag<N extends string>(name: N): Field<N, string> {
   });
 }
 
-/** The rest of RDATA in base64 (possibly split into several tokens). */
-export function base64<N extends string>(name: N, allowEmpty = false): Field<N, Uint8Array> {
+/** The rest of RDATA as bytes, written in text by `parse`/`format` (possibly split into several tokens). */
+function restBytes<N extends string>(
+  name: N,
+  kind: string,
+  allowEmpty: boolean,
+  parse: (text: string) => Uint8Array,
+  format: (v: Uint8Array) => string,
+): Field<N, Uint8Array> {
   return field(name, {
-    kind: 'base64',
+    kind,
     shape: 'other',
     read: (r) => {
       if (!allowEmpty && r.remaining === 0) throw new WireError(`empty ${name}`, r.off);
       return r.rest();
     },
     write: (w, v) => w.bytes(v),
-    parse: (c) => (allowEmpty && c.done ? new Uint8Array(0) : parseBase64(c.restJoined(name))),
-    format: (v) => (v.length === 0 ? '' : formatBase64(v)),
+    parse: (c) => (allowEmpty && c.done ? new Uint8Array(0) : parse(c.restJoined(name))),
+    format,
     accepts: isBytes,
   });
 }
 
+/** The rest of RDATA in base64 (possibly split into several tokens). */
+export function base64<N extends string>(name: N, allowEmpty = false): Field<N, Uint8Array> {
+  return restBytes(name, 'base64', allowEmpty, parseBase64, (v) => (v.length === 0 ? '' : formatBase64(v)));
+}
+
 /** The rest of RDATA in hex (possibly split into several tokens). */
 export function hex<N extends string>(name: N, allowEmpty = false): Field<N, Uint8Array> {
-  return field(name, {
-    kind: 'hex',
-    shape: 'other',
-    read: (r) => {
-      if (!allowEmpty && r.remaining === 0) throw new WireError(`empty ${name}`, r.off);
-      return r.rest();
-    },
-    write: (w, v) => w.bytes(v),
-    parse: (c) => (allowEmpty && c.done ? new Uint8Array(0) : parseHex(c.restJoined(name))),
-    format: (v) => formatHex(v),
-    accepts: isBytes,
-  });
+  return restBytes(name, 'hex', allowEmpty, parseHex, formatHex);
 }
 
 /** u8 length + bytes in hex, '-' when empty (NSEC3 salt). */
@@ -365,11 +361,7 @@ export function salt<N extends string>(name: N): Field<N, Uint8Array> {
     kind: 'salt',
     shape: 'cstr',
     read: (r) => r.bytes(r.u8(name), name),
-    write: (w, v) => {
-      if (v.length > 255) throw new Error(`${name} longer than 255 octets`);
-      w.u8(v.length);
-      w.bytes(v);
-    },
+    write: (w, v) => putLen8(w, v, name),
     parse: (c) => {
       const t = c.next(name).text;
       const b = t === '-' ? new Uint8Array(0) : parseHex(t);
@@ -387,11 +379,7 @@ export function base32hex<N extends string>(name: N): Field<N, Uint8Array> {
     kind: 'base32hex',
     shape: 'cstr',
     read: (r) => r.bytes(r.u8(name), name),
-    write: (w, v) => {
-      if (v.length > 255) throw new Error(`${name} longer than 255 octets`);
-      w.u8(v.length);
-      w.bytes(v);
-    },
+    write: (w, v) => putLen8(w, v, name),
     parse: (c) => parseBase32Hex(c.next(name).text),
     format: formatBase32Hex,
     accepts: isBytes,
@@ -404,10 +392,7 @@ export function u16hex<N extends string>(name: N): Field<N, Uint8Array> {
     kind: 'u16hex',
     shape: 'other',
     read: (r) => r.bytes(r.u16(name), name),
-    write: (w, v) => {
-      w.u16(v.length);
-      w.bytes(v);
-    },
+    write: (w, v) => putLen16(w, v, name),
     parse: (c) => {
       const t = c.next(name);
       return t.text === '' || t.text === '-' ? new Uint8Array(0) : parseHex(t.text);
@@ -423,11 +408,7 @@ export function u16base64<N extends string>(name: N): Field<N, Uint8Array> {
     kind: 'u16base64',
     shape: 'other',
     read: (r) => r.bytes(r.u16(name), name),
-    write: (w, v) => {
-      if (v.length > 0xffff) throw new Error(`${name} too long`);
-      w.u16(v.length);
-      w.bytes(v);
-    },
+    write: (w, v) => putLen16(w, v, name),
     parse: (c) => {
       const t = c.next(name);
       if (t.text.startsWith('{') || t.text.startsWith('[')) return unescapeBytes(t.text);

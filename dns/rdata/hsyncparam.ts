@@ -2,7 +2,7 @@
 // numbering, as TDNS pins it since 2026-09) and a semantic view with the defaults of SPEC §3.
 // All codepoints live in HSYNCPARAM_KEYS_DRAFT01; another profile is another table.
 import { bytesToBinary, binaryToBytes } from './text.ts';
-import { keyTable, sortUnique, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
+import { flagKey, keyTable, sortUnique, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
 
 export const HsyncParamKey = {
   servers: 0,
@@ -56,21 +56,6 @@ function enumByte(key: number, name: string, values: Record<string, number>): Ke
   };
 }
 
-function flag(key: number, name: string): KeyDef {
-  return {
-    key,
-    name,
-    parse: (t) => {
-      if (t !== undefined && t !== '') throw new Error(`${name} takes no value`);
-      return new Uint8Array(0);
-    },
-    format: (v) => {
-      if (v.length !== 0) throw new Error(`${name} has a value`);
-      return undefined;
-    },
-  };
-}
-
 export const HSYNCPARAM_KEYS_DRAFT01: KeyTable = keyTable('HSYNCPARAM', [
   labels(HsyncParamKey.servers, 'servers'),
   labels(HsyncParamKey.signers, 'signers'),
@@ -90,8 +75,8 @@ export const HSYNCPARAM_KEYS_DRAFT01: KeyTable = keyTable('HSYNCPARAM', [
       return `"${s}"`;
     },
   },
-  flag(HsyncParamKey.pubkey, 'pubkey'),
-  flag(HsyncParamKey.pubcds, 'pubcds'),
+  flagKey(HsyncParamKey.pubkey, 'pubkey'),
+  flagKey(HsyncParamKey.pubcds, 'pubcds'),
 ]);
 
 /** The meaning of an HSYNCPARAM RRset's parameters, with SPEC §3 defaults filled in. */

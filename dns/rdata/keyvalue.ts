@@ -36,6 +36,22 @@ export function keyTable(what: string, defs: readonly KeyDef[], check?: (list: r
 }
 
 /** The key code of a mnemonic or keyNNNNN; throws for unknown names and key65535. */
+/** A key that is a flag: present or absent, never with a value (SVCB no-default-alpn, HSYNCPARAM pubcds). */
+export function flagKey(key: number, name: string): KeyDef {
+  return {
+    key,
+    name,
+    parse: (t) => {
+      if (t !== undefined && t !== '') throw new Error(`${name} takes no value`);
+      return new Uint8Array(0);
+    },
+    format: (v) => {
+      if (v.length !== 0) throw new Error(`${name} has a value`);
+      return undefined;
+    },
+  };
+}
+
 export function keyCode(table: KeyTable, name: string): number {
   const known = table.byName.get(name.toLowerCase());
   if (known !== undefined) return known.key;

@@ -1,6 +1,6 @@
 // SVCB/HTTPS SvcParams (RFC 9460 §7): the key table for the generic key=value list codec.
 import { formatBase64, formatIpv4, formatIpv6, parseBase64, parseIpv4, parseIpv6, parseUint, quoteBytes, unescapeBytes } from './text.ts';
-import { keyCode, keyName, keyTable, rawValue, splitCommaList, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
+import { flagKey, keyCode, keyName, keyTable, rawValue, splitCommaList, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
 
 const need = (text: string | undefined, key: string): string => {
   if (text === undefined || text === '') throw new Error(`${key} needs a value`);
@@ -86,19 +86,6 @@ const alpn: KeyDef = {
   },
 };
 
-const flag = (key: number, name: string): KeyDef => ({
-  key,
-  name,
-  parse: (t) => {
-    if (t !== undefined && t !== '') throw new Error(`${name} takes no value`);
-    return new Uint8Array(0);
-  },
-  format: (v) => {
-    if (v.length !== 0) throw new Error(`${name} has a value`);
-    return undefined;
-  },
-});
-
 const port: KeyDef = {
   key: 3,
   name: 'port',
@@ -140,7 +127,7 @@ function mandatoryPresent(list: readonly KeyValue[]): void {
 export const SVC_PARAMS: KeyTable = keyTable('SvcParam', [
   mandatory,
   alpn,
-  flag(2, 'no-default-alpn'),
+  flagKey(2, 'no-default-alpn'),
   port,
   addrList(4, parseIpv4, formatIpv4, 'ipv4hint', 4),
   ech,
