@@ -10,39 +10,13 @@ import { freePort } from '../support/ports.ts';
 import { tmpDir } from '../support/tmp.ts';
 import { pollUntil } from '../support/poll.ts';
 import { haveBinary, startDaemon, type Daemon } from '../support/daemon.ts';
+import { lastJsonLine, log, numberArg, printJson, printTable, round3, timed, wantsJson, type TimedRun } from '../support/bench.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const ORIGIN = 'bench.example.';
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-const json = process.argv.includes('--json');
-const records = Number(argValue('--records') ?? 1_000_000);
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-
-interface Run {
-  readonly ms: number;
-  readonly peakMB: number;
-  readonly stdout: string;
-}
-
-/** Runs a command under /usr/bin/time -v; wall time and max RSS of the child. */
-function timed(cmd: string, args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    execFile('/usr/bin/time', ['-v', cmd, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const ms = performance.now() - start;
-      if (err !== null) {
-        reject(new Error(`${cmd} failed: ${stderr.slice(-2000)}`));
-        return;
-      }
-      const kb = Number(/Maximum resident set size \(kbytes\): ([0-9]+)/.exec(stderr)?.[1] ?? 0);
-      resolve({ ms, peakMB: kb / 1024, stdout });
-    });
-  });
-}
+const json = wantsJson();
+const records = numberArg('--records', 1_000_000);
 
 async function soaAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -95,18 +69,17 @@ async function main(): Promise<void> {
     // Its default (-i full) looks up out-of-zone MX/NS targets and hangs without a network;
     // -i local (in-zone integrity checks) is measured too and shown for context.
     // Both loaders run twice, interleaved, best time kept: the machine is shared and noisy.
-    const namedRuns: Run[] = [];
-    const oursRuns: Run[] = [];
+    const namedRuns: TimedRun[] = [];
+    const oursRuns: TimedRun[] = [];
     for (let i = 0; i < 2; i++) {
       log(`load round ${i + 1}: named-checkzone, then ours...`);
       namedRuns.push(await timed('named-checkzone', ['-q', '-i', 'none', ORIGIN, file]));
       oursRuns.push(await timed(process.execPath, ['--import', 'tsx', join(REPO, 'test/bench/dns-load-child.ts'), file, ORIGIN]));
     }
-    const best = (runs: Run[], key: (r: Run) => number): Run => runs.reduce((a, b) => (key(b) < key(a) ? b : a));
+    const best = (runs: TimedRun[], key: (r: TimedRun) => number): TimedRun => runs.reduce((a, b) => (key(b) < key(a) ? b : a));
     const named = best(namedRuns, (r) => r.ms);
     const namedLocal = await timed('named-checkzone', ['-q', '-i', 'local', ORIGIN, file]);
-    const childOf = (r: Run): { loadMs: number; rrs: number } =>
-      JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { loadMs: number; rrs: number };
+    const childOf = (r: TimedRun): { loadMs: number; rrs: number } => lastJsonLine<{ loadMs: number; rrs: number }>(r.stdout);
     const oursRun = best(oursRuns, (r) => childOf(r).loadMs);
     const child = childOf(oursRun);
     const peakMB = Math.max(...oursRuns.map((r) => r.peakMB));
@@ -151,36 +124,27 @@ async function main(): Promise<void> {
       ['AXFR (records/s)', oursRate.toFixed(0), `${nsdRate.toFixed(0)} (NSD)`, axfrRatio.toFixed(2)],
       ['AXFR records', String(ours.rrs), String(theirs.rrs), ''],
     ];
-    const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
     process.stdout.write(`bench:dns — ${zone.records} records (generated, seed 42)\n`);
-    for (const r of rows) process.stdout.write(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ') + '\n');
+    printTable(rows);
     process.stdout.write(`targets: loadRatio <= 1.5 ${loadRatio <= 1.5 ? 'met' : 'MISSED'}, loadPeakMB < 1500 ${peakMB < 1500 ? 'met' : 'MISSED'}\n`);
-    if (json) {
-      process.stdout.write(
-        JSON.stringify({
-          records: zone.records,
-          loadMs: Math.round(child.loadMs),
-          namedMs: Math.round(named.ms),
-          namedLocalMs: Math.round(namedLocal.ms),
-          loadRatio: round(loadRatio),
-          loadRatioProcess: round(loadRatioProcess),
-          loadPeakMB: Math.round(peakMB),
-          namedPeakMB: Math.round(named.peakMB),
-          serveRssMB: Math.round(serveRss),
-          axfrRecordsPerSec: Math.round(oursRate),
-          nsdAxfrRecordsPerSec: Math.round(nsdRate),
-          axfrRatio: round(axfrRatio),
-        }) + '\n',
-      );
-    }
+    printJson(json, {
+      records: zone.records,
+      loadMs: Math.round(child.loadMs),
+      namedMs: Math.round(named.ms),
+      namedLocalMs: Math.round(namedLocal.ms),
+      loadRatio: round3(loadRatio),
+      loadRatioProcess: round3(loadRatioProcess),
+      loadPeakMB: Math.round(peakMB),
+      namedPeakMB: Math.round(named.peakMB),
+      serveRssMB: Math.round(serveRss),
+      axfrRecordsPerSec: Math.round(oursRate),
+      nsdAxfrRecordsPerSec: Math.round(nsdRate),
+      axfrRatio: round3(axfrRatio),
+    });
   } finally {
     for (const d of daemons) await d.stop();
     await dir.remove();
   }
-}
-
-function round(v: number): number {
-  return Math.round(v * 1000) / 1000;
 }
 
 async function rssMB(pid: number | undefined): Promise<number> {

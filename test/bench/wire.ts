@@ -14,33 +14,22 @@ import { parseRdata } from '../../dns/rdata/index.ts';
 import type { RR } from '../../dns/rr.ts';
 import { typeFromString } from '../../dns/types.ts';
 import { generateZone } from '../support/genzone.ts';
+import { bestOf, numberArg, printJson, printTable, wantsJson } from '../support/bench.ts';
 
-const json = process.argv.includes('--json');
-const recordsArg = process.argv.indexOf('--records');
-const RECORDS = recordsArg > 0 ? Number(process.argv[recordsArg + 1]) : 200_000;
+const json = wantsJson();
+const RECORDS = numberArg('--records', 200_000);
 const PER_MESSAGE = 400;
 const origin = parseName('bench.example.');
-
-/** Best of `runs` timings of `fn`, in ms. */
-function time(runs: number, fn: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 // Zone text → tokens → RRs (a minimal zone reader: owner, TTL/class skipped, type, RDATA).
 const zone = generateZone({ origin, records: RECORDS, seed: 7 });
 const rrs: RR[] = [];
 let tokens = 0;
-const tokenizeMs = time(3, () => {
+const tokenizeMs = bestOf(3, () => {
   tokens = 0;
   for (const l of new Tokenizer(zone.text)) tokens += l.tokens.length;
 });
-const parseMs = time(1, () => {
+const parseMs = bestOf(1, () => {
   let owner: Fqdn = origin;
   for (const l of new Tokenizer(zone.text)) {
     const t = l.tokens;
@@ -98,17 +87,17 @@ const dpMsgs: dnsPacket.Packet[] = ours.map((m) => ({
 const dpCount = dpMsgs.reduce((n, m) => n + (m.answers?.length ?? 0), 0);
 
 let ourBytes: Uint8Array[] = [];
-const encOurs = time(3, () => {
+const encOurs = bestOf(3, () => {
   ourBytes = ours.map((m) => encodeMessage(m));
 });
 let dpBytes: Buffer[] = [];
-const encDp = time(3, () => {
+const encDp = bestOf(3, () => {
   dpBytes = dpMsgs.map((m) => dnsPacket.encode(m));
 });
-const decOurs = time(3, () => {
+const decOurs = bestOf(3, () => {
   for (const b of ourBytes) decodeMessage(b);
 });
-const decDp = time(3, () => {
+const decDp = bestOf(3, () => {
   for (const b of dpBytes) dnsPacket.decode(b);
 });
 
@@ -133,6 +122,7 @@ const result = {
 };
 
 const rows: [string, string, string, string][] = [
+  ['figure', 'mpdns', 'reference', 'ratio'],
   ['message encode (records/s)', String(result.encodeRecordsPerSec), String(result.dnsPacketEncodeRecordsPerSec), String(result.encodeRatio)],
   ['message decode (records/s)', String(result.decodeRecordsPerSec), String(result.dnsPacketDecodeRecordsPerSec), String(result.decodeRatio)],
   ['wire bytes per record', String(result.bytesPerRecord), String(result.dnsPacketBytesPerRecord), (result.bytesPerRecord / result.dnsPacketBytesPerRecord).toFixed(2)],
@@ -146,6 +136,5 @@ const rows: [string, string, string, string][] = [
 ];
 process.stdout.write(`bench:wire  ${rrs.length} records, ${PER_MESSAGE} per message\n`);
 process.stdout.write('reference: dns-packet for messages; named-checkzone -i local for the text row (ratio = time ours / theirs)\n\n');
-process.stdout.write(`${'figure'.padEnd(36)}${'mpdns'.padStart(12)}${'reference'.padStart(12)}${'ratio'.padStart(8)}\n`);
-for (const [a, b, c, d] of rows) process.stdout.write(`${a.padEnd(36)}${b.padStart(12)}${c.padStart(12)}${d.padStart(8)}\n`);
-if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+printTable(rows);
+printJson(json, result);

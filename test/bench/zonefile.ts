@@ -3,44 +3,18 @@
 // same generated file, alternating runs in one process so both see the same machine load.
 // named-checkzone runs with `-i local`: its full integrity check resolves names below
 // delegations through the system resolver and waits for timeouts without internet.
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateZone } from '../support/genzone.ts';
 import { haveBinary } from '../support/daemon.ts';
 import { tmpDir } from '../support/tmp.ts';
+import { lastJsonLine, log, numberArg, printJson, printTable, timed, wantsJson, type TimedRun } from '../support/bench.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const ORIGIN = 'bench.example.';
-const argValue = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-};
-const json = process.argv.includes('--json');
-const records = Number(argValue('--records') ?? 1_000_000);
-const runs = Number(argValue('--runs') ?? 2);
-const log = (s: string): void => void process.stderr.write(`${s}\n`);
-
-interface Run {
-  readonly ms: number;
-  readonly peakMB: number;
-  readonly stdout: string;
-}
-
-function timed(cmd: string, args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    execFile('/usr/bin/time', ['-v', cmd, ...args], { cwd: REPO, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const ms = performance.now() - start;
-      if (err !== null) {
-        reject(new Error(`${cmd} failed: ${stderr.slice(-2000)}`));
-        return;
-      }
-      const kb = Number(/Maximum resident set size \(kbytes\): ([0-9]+)/.exec(stderr)?.[1] ?? 0);
-      resolve({ ms, peakMB: kb / 1024, stdout });
-    });
-  });
-}
+const json = wantsJson();
+const records = numberArg('--records', 1_000_000);
+const runs = numberArg('--runs', 2);
 
 const min = (xs: readonly number[]): number => Math.min(...xs);
 
@@ -53,14 +27,14 @@ async function main(): Promise<void> {
     const gen = generateZone({ origin: ORIGIN, records, seed: 42 });
     const file = join(dir.path, 'bench.zone');
     writeFileSync(file, gen.text);
-    const named: Run[] = [];
-    const ours: { run: Run; loadMs: number }[] = [];
+    const named: TimedRun[] = [];
+    const ours: { run: TimedRun; loadMs: number }[] = [];
     for (let i = 0; i < runs; i++) {
       log(`run ${i + 1}/${runs}: named-checkzone...`);
-      named.push(await timed('named-checkzone', ['-q', '-i', 'local', ORIGIN, file]));
+      named.push(await timed('named-checkzone', ['-q', '-i', 'local', ORIGIN, file], { cwd: REPO }));
       log(`run ${i + 1}/${runs}: dns/zonefile...`);
-      const run = await timed(process.execPath, ['--import', 'tsx', 'test/bench/zonefile-child.ts', file, ORIGIN]);
-      const child = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { loadMs: number; rrs: number };
+      const run = await timed(process.execPath, ['--import', 'tsx', 'test/bench/zonefile-child.ts', file, ORIGIN], { cwd: REPO });
+      const child = lastJsonLine<{ loadMs: number; rrs: number }>(run.stdout);
       if (child.rrs !== gen.records) throw new Error(`loaded ${child.rrs} records, generated ${gen.records}`);
       ours.push({ run, loadMs: child.loadMs });
     }
@@ -76,12 +50,8 @@ async function main(): Promise<void> {
       ['peak RSS (MB)', peakMB.toFixed(0), namedPeakMB.toFixed(0), (peakMB / namedPeakMB).toFixed(2)],
     ];
     process.stdout.write(`bench:zonefile: ${gen.records} records, ${gen.owners} owners (generated, seed 42), ${runs} runs each\n`);
-    for (const r of rows) process.stdout.write(`${(r[0] as string).padEnd(26)}${(r[1] as string).padStart(14)}${(r[2] as string).padStart(26)}${(r[3] as string).padStart(8)}\n`);
-    if (json) {
-      process.stdout.write(
-        JSON.stringify({ records: gen.records, loadMs, processMs, namedMs, loadRatio: loadMs / namedMs, loadRatioProcess: processMs / namedMs, loadPeakMB: peakMB, namedPeakMB }) + '\n',
-      );
-    }
+    printTable(rows);
+    printJson(json, { records: gen.records, loadMs, processMs, namedMs, loadRatio: loadMs / namedMs, loadRatioProcess: processMs / namedMs, loadPeakMB: peakMB, namedPeakMB });
   } finally {
     await dir.remove();
   }
