@@ -5,7 +5,7 @@ import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { WireError } from './errors.ts';
 import { decodeMessage, encodeMessage, makeQuery, makeResponse, type Message } from './message.ts';
-import { parseName } from './name.ts';
+import { parseName, type Fqdn } from './name.ts';
 import { rdataFromText, rdataToText } from './rdata/index.ts';
 import type { RR } from './rr.ts';
 import { Opcode, RRType } from './types.ts';
@@ -233,4 +233,17 @@ test('regression vectors: test/vectors/malformed-messages.json all raise WireErr
   };
   assert.ok(file.vectors.length >= 20);
   for (const v of file.vectors) assert.throws(() => decodeMessage(fromHex(v.hex)), WireError, v.name);
+});
+
+test('0x20: a mixed-case question decodes canonical and re-encodes byte-exact', { timeout: 10_000 }, () => {
+  const q = encodeMessage(makeQuery('WwW.ExAmPlE.' as Fqdn, RRType.A, { id: 3, udpSize: 0 }));
+  const m = decodeMessage(q);
+  assert.equal(m.question[0]?.name, 'www.example.');
+  const a: RR = { name: parseName('www.example.'), type: RRType.A, class: 1, ttl: 60, rdata: Uint8Array.of(192, 0, 2, 1) };
+  const r = encodeMessage({ ...makeResponse(m), answer: [a] });
+  assert.deepEqual([...r.subarray(12, q.length)], [...q.subarray(12)]);
+  // The answer owner still compresses against the question: a 2-byte pointer to offset 12.
+  assert.deepEqual([...r.subarray(q.length, q.length + 2)], [0xc0, 12]);
+  // A lower-case question keeps no extra bytes.
+  assert.equal(decodeMessage(encodeMessage(makeQuery(parseName('www.example.'), RRType.A))).question[0]?.wire, undefined);
 });

@@ -15,9 +15,31 @@ import { CLASS_IN } from './rr.ts';
 import { Opcode, RRType } from './types.ts';
 
 export interface Question {
+  /** Canonical (lower-cased) name: what lookups use. */
   readonly name: Fqdn;
   readonly type: number;
   readonly class: number;
+  /**
+   * The name's wire bytes exactly as received, kept by decodeMessage only when they differ from
+   * `name` in case. The encoder writes them in the question section so a resolver that
+   * randomises case (0x20, Unbound's use-caps-for-id) gets its question back byte-exact.
+   */
+  readonly wire?: Uint8Array;
+}
+
+/** The uncompressed wire bytes of the name at `off` when they hold an upper-case letter. */
+function mixedCaseName(buf: Uint8Array, off: number): Uint8Array | undefined {
+  let upper = false;
+  let p = off;
+  for (let len = buf[p] as number; len !== 0; len = buf[p] as number) {
+    if (len > 63) return undefined; // a compression pointer: keep the canonical form
+    for (let i = p + 1; i <= p + len; i++) {
+      const c = buf[i] as number;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
+    p += len + 1;
+  }
+  return upper ? buf.slice(off, p + 1) : undefined;
 }
 
 export interface Message {
@@ -85,7 +107,12 @@ function decode(buf: Uint8Array, opts: DecodeOptions): Message {
   for (let i = 0; i < qd; i++) {
     const { name, next } = readNameAt(buf, off, len, true, 'question name');
     if (next + 4 > len) throw new WireError('truncated question', next);
-    question.push({ name, type: u16(buf, next), class: u16(buf, next + 2) });
+    const wire = mixedCaseName(buf, off);
+    question.push(
+      wire === undefined
+        ? { name, type: u16(buf, next), class: u16(buf, next + 2) }
+        : { name, type: u16(buf, next), class: u16(buf, next + 2), wire },
+    );
     off = next + 4;
   }
   const answer: RR[] = [];
@@ -408,7 +435,10 @@ export function encodeMessage(msg: Message, opts: EncodeOptions = {}): Uint8Arra
   const body = new Encoder(scratch, limit - optLen, compress);
   body.off = HEADER;
   for (const q of msg.question) {
+    const start = body.off;
     if (!body.name(q.name, compress) || !body.room(4)) throw new WireError('question does not fit in maxSize', body.off);
+    // The name as received (0x20 case); same length means it was written whole, not compressed.
+    if (q.wire !== undefined && body.off - start === q.wire.length) body.buf.set(q.wire, start);
     body.u16(q.type);
     body.u16(q.class);
   }

@@ -243,3 +243,22 @@ test('SIGHUP: a broken file keeps the old zone (error logged); a fixed one with 
   assert.equal(inc.diffs.length, 1);
   assert.deepEqual(inc.diffs[0]!.added.filter((r) => r.type === RRType.A).map((r) => [...r.rdata].join('.')), ['192.0.2.88']);
 });
+
+test('0x20: the question comes back byte-exact in mixed case (UDP, TCP, dig)', { skip, timeout: 30_000 }, async () => {
+  const peer = { address: '127.0.0.1', port };
+  const req = buildRequest('WwW.SrV.ExAmPlE.' as Fqdn, RRType.A, { udpSize: 0 }).bytes;
+  const qEnd = req.length; // header + one question, no EDNS
+  for (const resp of [await udpExchange(peer, req, 2000), await tcpExchange(peer, req, 2000)]) {
+    assert.deepEqual([...resp.subarray(12, qEnd)], [...req.subarray(12, qEnd)]);
+    const m = decodeMessage(resp);
+    assert.equal(m.rcode, Rcode.NOERROR);
+    assert.equal(m.question[0]?.name, 'www.srv.example.');
+    assert.equal(m.answer.length, 1);
+  }
+  // kdig lower-cases the name it sends; dig sends it as typed and prints the echoed question.
+  if (haveBinary('dig')) {
+    const dig = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=2', 'WwW.SrV.ExAmPlE.', 'A'], { encoding: 'utf8' });
+    assert.match(dig.stdout, /;; QUESTION SECTION:\n;WwW\.SrV\.ExAmPlE\.\s+IN\s+A\n/);
+    assert.match(dig.stdout, /status: NOERROR/);
+  }
+});
