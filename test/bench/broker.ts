@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createJetStreamBroker } from '../../broker/jetstream.ts';
+import { pubAckOf } from '../../broker/pub-ack.ts';
+import { ReplyInbox } from '../../broker/reply-inbox.ts';
 import { ActorHost } from '../../actors/host.ts';
 import { componentLogger } from '../../actors/logger.ts';
 import { encodeWork, type ZoneWork } from '../../actors/work.ts';
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     'skip-actors': { type: 'boolean', default: false },
     /** Profiling aid: run only the host side of (a). */
     'only-host': { type: 'boolean', default: false },
+    /** Also run the bare path on the broker's reply inbox (how much of the ratio is plumbing). */
+    'bare-inbox': { type: 'boolean', default: false },
   },
 });
 const ROUNDTRIPS = Number(values.roundtrips);
@@ -125,6 +129,44 @@ class Replies {
 
 function workOf(i: number): ZoneWork {
   return { zone: `rt${i % RT_ZONES}.bench.`, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq: Math.floor(i / RT_ZONES) + 1, id: i } };
+}
+
+/**
+ * The bare path with the broker's hot-path plumbing (reply-inbox.ts for publish and ack) instead
+ * of nats.js's `js.publish` and `ackAck`: shows how much of the ratio is request machinery.
+ */
+async function bareInboxRoundTrips(url: string, n: number, size: number, name: string): Promise<RunResult> {
+  const nc = await connect({ servers: url, noAsyncTraces: true });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const inbox = new ReplyInbox(nc, undefined);
+  await jsm.streams.add({ name, subjects: [`${name}.>`], retention: RetentionPolicy.Workqueue });
+  await jsm.consumers.add(name, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+  const consumer = await js.consumers.get(name, name);
+  const messages = await consumer.consume({ max_messages: WINDOW });
+  const replies = new Replies();
+  const ack = Uint8Array.of(0x2b, 0x41, 0x43, 0x4b);
+  const handle = async (m: JsMsg): Promise<void> => {
+    const reply = (m as { reply?: unknown }).reply;
+    if (typeof reply !== 'string') throw new Error('delivery without a reply subject');
+    await inbox.request(reply, ack, undefined, 5000);
+    replies.reply(m.subject);
+  };
+  const loop = (async () => {
+    for await (const m of messages) void handle(m);
+  })();
+  const payload = new Uint8Array(size).fill(7);
+  const r = await windowed(n, WINDOW, async (i) => {
+    const subject = `${name}.${i}`;
+    const replied = replies.wait(subject);
+    pubAckOf(await inbox.request(subject, payload, undefined, 5000));
+    await replied;
+  });
+  await messages.close();
+  await loop;
+  inbox.close();
+  await nc.close();
+  return r;
 }
 
 async function bareRoundTrips(url: string, n: number, size: number, name: string): Promise<RunResult> {
@@ -238,11 +280,23 @@ try {
     // Alternate the two ROUNDS times and keep the round with the median ratio: the machine is
     // shared, and load from elsewhere comes and goes.
     await hostRoundTrips(nats.url, Math.min(500, ROUNDTRIPS), 'warm');
-    const rounds: { bare: RunResult; ours: RunResult; ratio: number }[] = [];
+    const rounds: { bare: RunResult; ours: RunResult; ratio: number; inbox: RunResult | undefined; inboxRatio: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const bare = await bareRoundTrips(nats.url, ROUNDTRIPS, size, `bare${r}`);
       const ours = await hostRoundTrips(nats.url, ROUNDTRIPS, `rt${r}`);
-      rounds.push({ bare, ours, ratio: ours.perSec / bare.perSec });
+      const inbox = values['bare-inbox'] ? await bareInboxRoundTrips(nats.url, ROUNDTRIPS, size, `barei${r}`) : undefined;
+      rounds.push({ bare, ours, ratio: ours.perSec / bare.perSec, inbox, inboxRatio: inbox === undefined ? NaN : ours.perSec / inbox.perSec });
+    }
+    const inboxRows: [string, string][] = [];
+    if (values['bare-inbox']) {
+      const ir = [...rounds].sort((a, b) => a.inboxRatio - b.inboxRatio);
+      const mid = ir[Math.floor(ir.length / 2)] as (typeof ir)[number];
+      out['roundTripRatioBareInbox'] = +mid.inboxRatio.toFixed(3);
+      const b = mid.inbox as RunResult;
+      inboxRows.push(
+        ["bare on the broker's reply inbox", `${b.perSec.toFixed(0)}/s  p50 ${b.p50Ms.toFixed(2)} ms  p99 ${b.p99Ms.toFixed(2)} ms  cpu ${b.cpuUsPerTrip.toFixed(0)} us/trip, server ${b.serverCpuUsPerTrip.toFixed(0)}`],
+        ['ours / bare on the same reply inbox', `${mid.inboxRatio.toFixed(3)} (median round; all rounds: ${rounds.map((x) => x.inboxRatio.toFixed(3)).join(', ')})`],
+      );
     }
     const ratios = rounds.map((x) => x.ratio.toFixed(3)).join(', ');
     rounds.sort((x, y) => x.ratio - y.ratio);
@@ -263,12 +317,14 @@ try {
       roundTripP50Ms: +ours.p50Ms.toFixed(2),
       roundTripP99Ms: +ours.p99Ms.toFixed(2),
       roundTripRatio: +(ours.perSec / bare.perSec).toFixed(3),
+      roundTripRatios: ratios,
     });
     rows.push(
       ['message size', `${size} B, window ${WINDOW}, ${ROUNDTRIPS} round trips x ${ROUNDS} rounds, ${SHARDS} shards`],
       ['bare JetStream (publish, consume, ackAck, reply)', `${bare.perSec.toFixed(0)}/s  p50 ${bare.p50Ms.toFixed(2)} ms  p99 ${bare.p99Ms.toFixed(2)} ms  cpu ${bare.cpuUsPerTrip.toFixed(0)} us/trip, server ${bare.serverCpuUsPerTrip.toFixed(0)}`],
       ['actor host (+ actor, KV CAS persist)', `${ours.perSec.toFixed(0)}/s  p50 ${ours.p50Ms.toFixed(2)} ms  p99 ${ours.p99Ms.toFixed(2)} ms  cpu ${ours.cpuUsPerTrip.toFixed(0)} us/trip, server ${ours.serverCpuUsPerTrip.toFixed(0)}`],
       ['roundTripRatio (ours / bare; target >= 0.5)', `${(ours.perSec / bare.perSec).toFixed(3)} (median round; all rounds: ${ratios})`],
+      ...inboxRows,
     );
   }
   if (!values['skip-actors']) {
