@@ -5,6 +5,7 @@ import { parseName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
 import type { Zone } from '../dns/zone.ts';
 import { DnsServer, loadZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
+import { InlineSignedZone } from './sign.ts';
 
 
 const USAGE = `usage: mpdns serve --zone FILE[:ORIGIN] ... --listen ADDR:PORT [options]
@@ -21,6 +22,11 @@ in-memory journal of the last changes), NOTIFY out and TSIG.
   --tsig NAME:ALG:SECRET   TSIG key (hmac-sha256, hmac-sha1, hmac-sha512; base64 secret):
                            accepted on transfers and NOTIFY, used to sign NOTIFY out (repeatable)
   --journal N              keep the last N changes per zone for IXFR (default 100)
+  --sign                   sign every zone inline (DNSSEC) with the keys in --key-dir (a KSK and
+                           a ZSK are generated there when a zone has none); RRSIGs and NSEC/NSEC3
+                           proofs are served to queries with DO; a reload re-signs what changed
+  --key-dir DIR            BIND-style K<zone>+<alg>+<tag>.key/.private files for --sign
+  --nsec3                  with --sign: NSEC3 (iterations 0, no salt) instead of NSEC
   --help                   this text
 
 Signals: SIGHUP re-reads every zone file; a changed zone with a higher serial is journalled
@@ -40,6 +46,8 @@ export interface ServeArgs {
   readonly allowTransfer: string[];
   readonly keys: TsigKey[];
   readonly journal: number;
+  /** --sign: inline DNSSEC signing with the keys in keyDir. */
+  readonly sign?: { readonly keyDir: string; readonly nsec3: boolean };
 }
 
 class UsageError extends Error {
@@ -68,6 +76,9 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
   const keys: TsigKey[] = [];
   let listen: Peer | undefined;
   let journal = 100;
+  let sign = false;
+  let keyDir: string | undefined;
+  let nsec3 = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return 'help';
@@ -106,6 +117,15 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
           journal = Number(v);
           break;
         }
+        case '--sign':
+          sign = true;
+          break;
+        case '--key-dir':
+          keyDir = value();
+          break;
+        case '--nsec3':
+          nsec3 = true;
+          break;
         default:
           throw new UsageError(`unknown argument "${arg}"`);
       }
@@ -116,7 +136,9 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
   }
   if (zones.length === 0) throw new UsageError('at least one --zone FILE[:ORIGIN] is required');
   if (listen === undefined) throw new UsageError('--listen ADDR:PORT is required');
-  return { zones, listen, notify, allowTransfer, keys, journal };
+  if (sign && keyDir === undefined) throw new UsageError('--sign needs --key-dir DIR');
+  if (!sign && (keyDir !== undefined || nsec3)) throw new UsageError('--key-dir and --nsec3 need --sign');
+  return { zones, listen, notify, allowTransfer, keys, journal, ...(sign && keyDir !== undefined ? { sign: { keyDir, nsec3 } } : {}) };
 }
 
 function errorText(file: string, err: unknown): string {
@@ -138,11 +160,21 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const log = pino({ base: { component: 'serve' } });
-  const primaries: { arg: ZoneArg; zone: PrimaryZone }[] = [];
+  const primaries: { arg: ZoneArg; zone: PrimaryZone | InlineSignedZone }[] = [];
   for (const z of args.zones) {
     try {
       const loaded = await loadZone(z.file, z.origin, (w) => log.warn({ file: z.file }, w));
-      primaries.push({ arg: z, zone: new PrimaryZone(loaded, { maxEntries: args.journal }) });
+      let zone: PrimaryZone | InlineSignedZone;
+      if (args.sign === undefined) zone = new PrimaryZone(loaded, { maxEntries: args.journal });
+      else {
+        const signed = await InlineSignedZone.create(loaded, args.sign.keyDir, {
+          denial: args.sign.nsec3 ? { kind: 'nsec3', iterations: 0, salt: new Uint8Array(0), optOut: false } : { kind: 'nsec' },
+          journal: args.journal,
+        });
+        if (signed.generatedKeys.length > 0) log.info({ zone: loaded.origin, keys: signed.generatedKeys }, 'generated DNSSEC keys');
+        zone = signed.zone;
+      }
+      primaries.push({ arg: z, zone });
     } catch (err) {
       process.stderr.write(`${errorText(z.file, err)}\n`);
       return 1;
@@ -173,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
     { listen: `${bound.address}:${bound.port}`, zones: primaries.map((p) => ({ zone: p.zone.origin, serial: p.zone.serial })) },
     'serving',
   );
-  const notifyAll = (p: PrimaryZone): void => {
+  const notifyAll = (p: PrimaryZone | InlineSignedZone): void => {
     if (args.notify.length === 0) return;
     void notifier.notify(p.origin, p.soa());
   };
