@@ -138,8 +138,11 @@ function serveTcpConnection(sock: Socket, opts: ListenOptions): void {
   });
   sock.setNoDelay(true);
   sock.setTimeout(idleMs);
+  // Idle means no bytes either way for idleMs: with nothing in flight the client is done; with
+  // an answer waiting for 'drain' the client stopped reading, and would hold the connection
+  // (and its transfer) forever.
   sock.on('timeout', () => {
-    if (inFlight === 0) sock.destroy();
+    if (inFlight === 0 || sock.writableNeedDrain) sock.destroy();
   });
   sock.on('error', (err) => opts.onError?.(err, ctx));
   const send: Send = (msg) => writeAsync(sock, frame(msg));
@@ -172,9 +175,15 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const family = isIP(opts.address);
   if (family === 0) throw new ListenError(`bad listen address "${opts.address}"`);
   // Half-open allowed: a client may send its queries and shut down its side; we answer, then close.
-  const tcp: Server = createServer({ allowHalfOpen: true }, (sock) => serveTcpConnection(sock, opts));
+  // Every accepted socket is tracked from its first moment, so close() can destroy it.
+  const sockets = new Set<Socket>();
+  const tcp: Server = createServer({ allowHalfOpen: true }, (sock) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+    serveTcpConnection(sock, opts);
+  });
   tcp.maxConnections = opts.maxTcpConnections ?? 100;
-  tcp.on('error', (err) => opts.onError?.(err));
+  // Bind failures are thrown as ListenError; onError hears only about errors after that.
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(opts.port, opts.address, () => {
@@ -184,6 +193,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   }).catch((err: unknown) => {
     throw new ListenError(`cannot listen on TCP ${opts.address}:${opts.port}`, { cause: err });
   });
+  tcp.on('error', (err) => opts.onError?.(err));
   const addr = tcp.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
   const udp: UdpSocket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
@@ -199,7 +209,6 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       opts.onError?.(err, ctx),
     );
   });
-  udp.on('error', (err) => opts.onError?.(err));
   try {
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
@@ -209,14 +218,11 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       });
     });
   } catch (err) {
+    for (const s of sockets) s.destroy();
     await new Promise<void>((r) => tcp.close(() => r()));
     throw new ListenError(`cannot listen on UDP ${opts.address}:${port}`, { cause: err });
   }
-  const sockets = new Set<Socket>();
-  tcp.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
+  udp.on('error', (err) => opts.onError?.(err));
   return {
     address: opts.address,
     port,

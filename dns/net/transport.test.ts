@@ -1,0 +1,96 @@
+// The socket layer under abuse: a TCP client that stops reading mid-transfer is dropped after
+// the idle time instead of holding a connection (and its transfer) forever; a port that cannot
+// be bound is reported once, as the thrown ListenError, not also through onError.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
+import { DnsServer } from './server.ts';
+import { ListenError } from './errors.ts';
+import { buildRequest } from './client.ts';
+import { frame, listen } from './transport.ts';
+import type { SourceAnswer, ZoneSource } from './zone-source.ts';
+import { nameToWire, type Fqdn } from '../name.ts';
+import type { RR } from '../rr.ts';
+import { Rcode, RRType } from '../types.ts';
+import { freePort } from '../../test/support/ports.ts';
+
+const ORIGIN = 'stall.example.' as Fqdn;
+
+function soaRR(): RR {
+  const m = nameToWire(`ns.${ORIGIN}` as Fqdn);
+  const rdata = new Uint8Array(m.length * 2 + 20);
+  rdata.set(m);
+  rdata.set(m, m.length);
+  new DataView(rdata.buffer).setUint32(m.length * 2, 1);
+  return { name: ORIGIN, type: RRType.SOA, class: 1, ttl: 60, rdata };
+}
+
+/** A zone far bigger than the socket buffers: 100 000 TXT records of 200 octets. */
+class BigSource implements ZoneSource {
+  readonly origin = ORIGIN;
+  readonly serial = 1;
+  soa(): RR {
+    return soaRR();
+  }
+  query(): SourceAnswer {
+    return { rcode: Rcode.NXDOMAIN, aa: true, answer: [], authority: [], additional: [] };
+  }
+  *records(): Iterable<RR> {
+    yield this.soa();
+    const rdata = new Uint8Array(201);
+    rdata[0] = 200;
+    for (let i = 0; i < 100_000; i++) yield { name: `t${i}.${ORIGIN}` as Fqdn, type: RRType.TXT, class: 1, ttl: 60, rdata };
+  }
+}
+
+test('TCP: a client that stops reading mid-AXFR is dropped after the idle time', { timeout: 20_000 }, async () => {
+  const port = await freePort();
+  const server = new DnsServer({ address: '127.0.0.1', port, allowTransfer: ['127.0.0.1'], tcpIdleMs: 300 });
+  server.setZone(new BigSource());
+  await server.start();
+  const sock = connect({ host: '127.0.0.1', port });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', reject);
+    });
+    sock.on('error', () => {}); // a reset from the server is the expected outcome
+    let received = 0;
+    let stalling = true;
+    sock.on('data', (b: Buffer) => {
+      received += b.length;
+      if (stalling) sock.pause(); // read a little, then stall
+    });
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    sock.write(frame(buildRequest(ORIGIN, RRType.AXFR, { udpSize: 0 }).bytes));
+    // The scenario: the client stalls for several idle periods, then reads what is left.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    stalling = false;
+    sock.resume();
+    const deadline = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 10_000).unref());
+    assert.equal(await Promise.race([closed.then(() => 'closed' as const), deadline]), 'closed');
+    // The full transfer is over 20 MB of RDATA alone: a dropped connection ends well before.
+    assert.ok(received > 0, 'the transfer started');
+    assert.ok(received < 100_000 * 200, `the server sent the whole transfer (${received} bytes) to a stalled client`);
+  } finally {
+    sock.destroy();
+    await server.stop();
+  }
+});
+
+test('listen: a port in use is one ListenError, not also an onError report', { timeout: 10_000 }, async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const addr = blocker.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const reported: unknown[] = [];
+  try {
+    await assert.rejects(
+      listen({ address: '127.0.0.1', port, handler: async () => {}, onError: (err) => reported.push(err) }),
+      (err: unknown) => err instanceof ListenError,
+    );
+    assert.deepEqual(reported, [], 'the bind failure was also reported through onError');
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+});
