@@ -68,8 +68,10 @@ export class Notifier {
     const max = this.options.maxAttempts ?? 8;
     let delay = this.options.initialDelayMs ?? 500;
     const log = this.options.logger;
+    let attempts = 0;
     try {
       for (let attempt = 1; attempt <= max && !cancelled && !this.#closed; attempt++) {
+        attempts = attempt;
         try {
           const rcode = await sendNotify(target, zone, soa, {
             ...(this.options.tsig !== undefined ? { tsig: this.options.tsig } : {}),
@@ -80,14 +82,15 @@ export class Notifier {
         } catch (err) {
           log?.warn({ zone, target, attempt, err: String(err) }, 'NOTIFY not answered');
         }
-        if (attempt === max) break;
+        // Cancelled or closed while this attempt was in flight: no further backoff timer.
+        if (attempt === max || cancelled || this.#closed) break;
         await new Promise<void>((resolve) => {
           wake = resolve;
           timer = setTimeout(resolve, delay);
         });
         delay = Math.min(delay * 2, 30_000);
       }
-      return { target, ok: false, attempts: max };
+      return { target, ok: false, attempts };
     } finally {
       if (this.#pending.get(key)?.cancel === cancel) this.#pending.delete(key);
     }

@@ -1,0 +1,48 @@
+// Notifier.close() during an attempt in flight: the retry loop stops when the attempt ends
+// instead of arming one more backoff timer (which kept `mpdns serve` alive after SIGTERM).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { Notifier } from './notify.ts';
+import { nameToWire, type Fqdn } from '../name.ts';
+import type { RR } from '../rr.ts';
+import { RRType } from '../types.ts';
+import { pollUntil } from '../../test/support/poll.ts';
+
+const ZONE = 'quiet.example.' as Fqdn;
+
+function soaRR(): RR {
+  const m = nameToWire(`ns.${ZONE}` as Fqdn);
+  const rdata = new Uint8Array(m.length * 2 + 20);
+  rdata.set(m);
+  rdata.set(m, m.length);
+  return { name: ZONE, type: RRType.SOA, class: 1, ttl: 60, rdata };
+}
+
+test('Notifier.close() while a NOTIFY is unanswered ends the retries with that attempt', { timeout: 15_000 }, async () => {
+  // A secondary that receives but never answers.
+  const silent = createSocket('udp4');
+  let received = 0;
+  silent.on('message', () => received++);
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  const notifier = new Notifier({
+    targets: [{ address: '127.0.0.1', port: silent.address().port }],
+    timeoutMs: 300,
+    initialDelayMs: 8000,
+    maxAttempts: 3,
+  });
+  try {
+    const done = notifier.notify(ZONE, soaRR());
+    await pollUntil('first NOTIFY sent', () => received > 0, { timeoutMs: 5000, intervalMs: 10 });
+    const closedAt = Date.now();
+    notifier.close();
+    const [outcome] = await done;
+    const took = Date.now() - closedAt;
+    assert.equal(outcome?.ok, false);
+    assert.ok(took < 2000, `notify settled ${took} ms after close (an 8 s backoff timer was armed)`);
+    assert.equal(received, 1, 'no NOTIFY after close');
+  } finally {
+    notifier.close();
+    silent.close();
+  }
+});
