@@ -246,11 +246,23 @@ export async function run(argv: string[]): Promise<number> {
     });
   };
   process.on('SIGHUP', reload);
+  // --sign: renew signatures close to expiry every hour (the served serial goes up when any were).
+  const refresher = setInterval(() => {
+    for (const p of primaries) {
+      if (!(p.zone instanceof InlineSignedZone)) continue;
+      const signatures = p.zone.refresh();
+      if (signatures === 0) continue;
+      log.info({ zone: p.zone.origin, serial: p.zone.serial, signatures }, 'signatures refreshed');
+      notifyAll(p.zone);
+    }
+  }, 3_600_000);
+  refresher.unref();
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
   process.off('SIGHUP', reload);
+  clearInterval(refresher);
   notifier.close();
   await server.stop();
   log.info({}, 'stopped');

@@ -25,8 +25,8 @@ import {
   type SigningKey,
 } from '../dns/dnssec/index.ts';
 import { DnsError } from '../dns/errors.ts';
-import { Journal, type JournalDiff, type UpdateOutcome } from '../dns/net/index.ts';
-import { serialGt } from '../dns/serial.ts';
+import { Journal, soaWithSerial, type JournalDiff, type UpdateOutcome } from '../dns/net/index.ts';
+import { serialAdd, serialGt, serialMax } from '../dns/serial.ts';
 import type { Zone } from '../dns/zone.ts';
 import { diffZones } from '../dns/zone-diff.ts';
 import { parseRecords } from '../dns/zonefile/index.ts';
@@ -389,7 +389,10 @@ export class InlineSignedZone extends SignedZoneSource {
     return { zone: new InlineSignedZone(unsigned, zone, opts.journal), generatedKeys };
   }
 
-  /** Takes a re-read unsigned zone; re-signs what changed when its serial grew. */
+  /**
+   * Takes a re-read unsigned zone; re-signs what changed when the owner's serial grew. The
+   * served serial is max(served + 1, owner's serial) (SPEC §7): refresh() may have raised it.
+   */
   update(next: Zone): UpdateOutcome & { signatures?: number } {
     const old = this.#unsigned;
     const d = diffZones(old, next);
@@ -400,9 +403,39 @@ export class InlineSignedZone extends SignedZoneSource {
         : { result: 'unchanged', serial: old.serial };
     }
     if (!serialGt(next.serial, old.serial)) return { result: 'serial-not-increased', serial: old.serial, newSerial: next.serial };
-    const st = this.signed.applyWithChanges(d);
-    this.journal.append({ fromSerial: d.fromSerial, toSerial: d.toSerial, removed: st.removed, added: st.added });
+    const served = this.soa();
+    const fromSerial = this.serial;
+    const toSerial = serialMax(serialAdd(fromSerial, 1), next.serial);
+    const nextSoa = soaWithSerial(next.soaRR(), toSerial);
+    const st = this.signed.applyWithChanges({
+      removed: [served, ...d.removed.filter((r) => r.type !== RRType.SOA)],
+      added: [nextSoa, ...d.added.filter((r) => r.type !== RRType.SOA)],
+    });
+    this.journal.append({ fromSerial, toSerial, removed: st.removed, added: st.added });
     this.#unsigned = next;
-    return { result: 'updated', fromSerial: d.fromSerial, toSerial: d.toSerial, removed: d.removed.length, added: d.added.length, signatures: st.signatures };
+    return { result: 'updated', fromSerial, toSerial, removed: d.removed.length, added: d.added.length, signatures: st.signatures };
+  }
+
+  /**
+   * Renews signatures close to expiry; when any were renewed the served serial goes up by one
+   * (so secondaries transfer them) and the change is journalled. Returns the signatures made.
+   */
+  refresh(now: number = Math.floor(Date.now() / 1000)): number {
+    const r = this.signed.refreshWithChanges(now);
+    if (r.signatures === 0) return 0;
+    const fromSerial = this.serial;
+    const toSerial = serialAdd(fromSerial, 1);
+    const served = this.soa();
+    const s = this.signed.applyWithChanges({ removed: [served], added: [soaWithSerial(served, toSerial)] }, now);
+    // Compose the two changes: what the second one removes of the first one's additions cancels.
+    const key = (x: RR): string => `${x.name}|${x.type}|${x.ttl}|${Buffer.from(x.rdata).toString('hex')}`;
+    const added = new Map(r.added.map((x) => [key(x), x]));
+    const removed = new Map(r.removed.map((x) => [key(x), x]));
+    for (const x of s.removed) {
+      if (!added.delete(key(x))) removed.set(key(x), x);
+    }
+    for (const x of s.added) added.set(key(x), x);
+    this.journal.append({ fromSerial, toSerial, removed: [...removed.values()], added: [...added.values()] });
+    return r.signatures + s.signatures;
   }
 }

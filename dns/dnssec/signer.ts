@@ -777,8 +777,7 @@ export class SignedZone {
     this.now = now;
     const before = { ...this.stats };
     const jobs: Job[] = [];
-    const due = (sigs: readonly RR[]): boolean =>
-      sigs.some((s) => ((decodeRrsig(s.rdata).expiration - now) | 0) < this.refreshWithin);
+    const due = (sigs: readonly RR[]): boolean => this.isDue(sigs, now);
     for (const n of this.sorted) {
       for (const [type, sigs] of n.sigs) {
         if (!due(sigs)) continue;
@@ -792,6 +791,28 @@ export class SignedZone {
     }
     this.runJobs(jobs);
     return { signatures: this.stats.signatures - before.signatures, rrsets: this.stats.rrsets - before.rrsets };
+  }
+
+  private isDue(sigs: readonly RR[], now: number): boolean {
+    return sigs.some((s) => ((decodeRrsig(s.rdata).expiration - now) | 0) < this.refreshWithin);
+  }
+
+  /** refresh() that also returns the signed records it replaced (for an IXFR journal). */
+  refreshWithChanges(now: number = Math.floor(Date.now() / 1000)): SignStats & { removed: RR[]; added: RR[] } {
+    const owners = new Set<Fqdn>();
+    const labels = new Set<string>();
+    for (const n of this.sorted) {
+      for (const sigs of n.sigs.values()) if (this.isDue(sigs, now)) owners.add(n.name);
+    }
+    for (const x of this.n3Sorted) if (this.isDue(x.sigs, now)) labels.add(x.label);
+    const before = this.snapshot(owners, labels);
+    const stats = this.refresh(now);
+    const after = this.snapshot(owners, labels);
+    const removed: RR[] = [];
+    const added: RR[] = [];
+    for (const [k, rr] of before) if (!after.has(k)) removed.push(rr);
+    for (const [k, rr] of after) if (!before.has(k)) added.push(rr);
+    return { ...stats, removed, added };
   }
 
   // ---- reading -------------------------------------------------------------------------
