@@ -7,6 +7,7 @@ import { connect, createServer } from 'node:net';
 import { DnsServer } from './server.ts';
 import { ListenError } from './errors.ts';
 import { buildRequest } from './client.ts';
+import * as transportModule from './transport.ts';
 import { frame, listen } from './transport.ts';
 import type { SourceAnswer, ZoneSource } from './zone-source.ts';
 import { nameToWire, type Fqdn } from '../name.ts';
@@ -93,4 +94,37 @@ test('listen: a port in use is one ListenError, not also an onError report', { t
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
   }
+});
+
+test('FrameReader: a frame trickled byte by byte is joined once, not once per byte', { timeout: 20_000 }, () => {
+  const { FrameReader } = transportModule;
+  const size = 20_000;
+  const msg = new Uint8Array(size).map((_, i) => i & 0xff);
+  const stream = frame(msg);
+  const concat = Buffer.concat.bind(Buffer);
+  let copied = 0;
+  Buffer.concat = (list: readonly Uint8Array[], total?: number): Buffer<ArrayBuffer> => {
+    const out = concat(list, total);
+    copied += out.length;
+    return out;
+  };
+  try {
+    const r = new FrameReader();
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < stream.length; i++) out.push(...r.push(stream.subarray(i, i + 1)));
+    assert.equal(out.length, 1);
+    assert.deepEqual(Buffer.from(out[0] ?? []), Buffer.from(msg));
+    assert.equal(r.pending, 0);
+    // Joining the partial frame on every byte copies about size²/2 bytes (200 MB here).
+    assert.ok(copied <= 4 * stream.length, `copied ${copied} bytes to read one ${stream.length}-byte frame`);
+  } finally {
+    Buffer.concat = concat;
+  }
+  // Frames split anywhere, several per chunk, and a trailing partial frame.
+  const r = new FrameReader();
+  const three = Buffer.concat([frame(Uint8Array.of(1)), frame(Uint8Array.of(2, 2)), frame(Uint8Array.of(3, 3, 3))]);
+  const got = [...r.push(three.subarray(0, 4)), ...r.push(three.subarray(4, 9)), ...r.push(three.subarray(9, 11))];
+  assert.deepEqual(got.map((m) => [...m]), [[1], [2, 2]]);
+  assert.equal(r.pending, 4);
+  assert.deepEqual([...(r.push(three.subarray(11))[0] ?? [])], [3, 3, 3]);
 });

@@ -82,24 +82,43 @@ export function frame(msg: Uint8Array): Buffer {
   return out;
 }
 
-/** Splits a TCP byte stream into DNS messages. */
+/**
+ * Splits a TCP byte stream into DNS messages. Chunks of an incomplete frame are only joined once
+ * the frame is complete, so a client trickling a 64 KiB frame byte by byte costs linear time.
+ */
 export class FrameReader {
-  #buf: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #total = 0;
+  /** Bytes needed before the next frame can be cut: 2 for its length, then 2 + length. */
+  #need = 2;
+
   push(chunk: Buffer): Uint8Array[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    this.#chunks.push(chunk);
+    this.#total += chunk.length;
+    if (this.#total < this.#need) return [];
+    const buf = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#total);
     const out: Uint8Array[] = [];
     let off = 0;
-    while (this.#buf.length - off >= 2) {
-      const len = this.#buf.readUInt16BE(off);
-      if (this.#buf.length - off - 2 < len) break;
-      out.push(this.#buf.subarray(off + 2, off + 2 + len));
+    for (;;) {
+      if (buf.length - off < 2) {
+        this.#need = 2;
+        break;
+      }
+      const len = buf.readUInt16BE(off);
+      if (buf.length - off - 2 < len) {
+        this.#need = 2 + len;
+        break;
+      }
+      out.push(buf.subarray(off + 2, off + 2 + len));
       off += 2 + len;
     }
-    this.#buf = off === 0 ? this.#buf : this.#buf.subarray(off);
+    this.#chunks = off === buf.length ? [] : [buf.subarray(off)];
+    this.#total = buf.length - off;
     return out;
   }
+
   get pending(): number {
-    return this.#buf.length;
+    return this.#total;
   }
 }
 
