@@ -215,7 +215,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of primaries) {
       let next: Zone;
       try {
-        next = await loadZone(p.arg.file, p.zone.origin);
+        next = await loadZone(p.arg.file, p.zone.origin, (w) => log.warn({ zone: p.zone.origin, file: p.arg.file }, w));
       } catch (err) {
         log.error({ zone: p.zone.origin, file: p.arg.file, err: errorText(p.arg.file, err) }, 'reload failed, old zone kept');
         continue;
@@ -237,13 +237,16 @@ export async function run(argv: string[]): Promise<number> {
       again = true;
       return;
     }
-    reloading = reloadAll().finally(() => {
-      reloading = undefined;
-      if (again) {
-        again = false;
-        reload();
-      }
-    });
+    // reloadAll logs what it expects; anything else is logged here, not left unhandled.
+    reloading = reloadAll()
+      .catch((err: unknown) => log.error({ err }, 'reload failed'))
+      .finally(() => {
+        reloading = undefined;
+        if (again) {
+          again = false;
+          reload();
+        }
+      });
   };
   process.on('SIGHUP', reload);
   // --sign: renew signatures close to expiry every hour (the served serial goes up when any were).

@@ -262,3 +262,16 @@ test('0x20: the question comes back byte-exact in mixed case (UDP, TCP, dig)', {
     assert.match(dig.stdout, /status: NOERROR/);
   }
 });
+
+test('SIGHUP: zone-file warnings of a reload are logged like those of the first load', { skip, timeout: 30_000 }, async () => {
+  const file = join(dir.path, 'deep.zone');
+  const before = daemon.output();
+  writeFileSync(file, DEEP.replace(' 3 60 60 600 60', ' 4 60 60 600 60') + 'a.deep.srv.example. 120 IN A 198.51.100.2\n');
+  daemon.proc.kill('SIGHUP');
+  await pollUntil('new deep serial served', async () => (await kdig('127.0.0.1', port, 'deep.srv.example.', 'SOA')).answer[0]?.includes(' 4 60 '));
+  const logged = daemon.output().slice(before.length).split('\n');
+  assert.ok(
+    logged.some((l) => l.includes('"level":40') && l.includes("differs from the RRset's TTL")),
+    `no TTL warning in the reload log:\n${logged.join('\n')}`,
+  );
+});
