@@ -9,6 +9,11 @@ function idOf(b: Uint8Array): number {
   return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
 }
 
+/** An IPv6 address in the compressed lower-case form the socket layer reports. */
+function canonicalIp(address: string): string {
+  return isIP(address) === 6 ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
+}
+
 /**
  * Sends one UDP datagram and resolves with the first datagram from `server` whose id matches
  * (and which `accept` likes, when given). Rejects with TimeoutError after `timeoutMs`.
@@ -22,6 +27,7 @@ export function udpExchange(
   return new Promise((resolve, reject) => {
     const sock = createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4');
     const id = idOf(req);
+    const canonical = canonicalIp(server.address);
     const timer = setTimeout(() => {
       sock.close();
       reject(new TimeoutError(`no UDP answer from ${server.address}:${server.port} in ${timeoutMs} ms`));
@@ -32,7 +38,8 @@ export function udpExchange(
       reject(new NetError(`UDP error talking to ${server.address}:${server.port}`, { cause: err }));
     });
     sock.on('message', (msg, rinfo) => {
-      if (rinfo.port !== server.port) return;
+      // Only the server answers: another address using the same port is an off-path forger.
+      if (rinfo.port !== server.port || (rinfo.address !== server.address && rinfo.address !== canonical)) return;
       const b = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
       if (b.length < 12 || idOf(b) !== id) return;
       if (accept !== undefined && !accept(b)) return;

@@ -128,3 +128,27 @@ test('FrameReader: a frame trickled byte by byte is joined once, not once per by
   assert.equal(r.pending, 4);
   assert.deepEqual([...(r.push(three.subarray(11))[0] ?? [])], [3, 3, 3]);
 });
+
+test('udpExchange: an answer from another address with the server port is not taken', { timeout: 10_000 }, async () => {
+  const { createSocket } = await import('node:dgram');
+  const { udpExchange } = await import('./exchange.ts');
+  const { TimeoutError } = await import('./errors.ts');
+  const server = createSocket('udp4');
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  const port = server.address().port;
+  // An off-path sender on another loopback address but the same port forges the reply.
+  const forger = createSocket('udp4');
+  await new Promise<void>((resolve) => forger.bind(port, '127.0.0.2', resolve));
+  server.on('message', (req, rinfo) => {
+    const forged = Buffer.from(req);
+    forged[2] = (forged[2] ?? 0) | 0x80;
+    forger.send(forged, rinfo.port, rinfo.address);
+  });
+  try {
+    const req = buildRequest(ORIGIN, RRType.SOA, { udpSize: 0 }).bytes;
+    await assert.rejects(udpExchange({ address: '127.0.0.1', port }, req, 500), (err: unknown) => err instanceof TimeoutError);
+  } finally {
+    server.close();
+    forger.close();
+  }
+});
