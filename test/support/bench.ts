@@ -30,11 +30,13 @@ export function log(s: string): void {
 /** A child process run under /usr/bin/time -v. */
 export interface TimedRun {
   readonly ms: number;
+  /** User + system CPU time of the child, in ms. */
+  readonly cpuMs: number;
   readonly peakMB: number;
   readonly stdout: string;
 }
 
-/** Runs `cmd` under /usr/bin/time -v; wall time and the child's maximum RSS. */
+/** Runs `cmd` under /usr/bin/time -v; wall time, CPU time and the child's maximum RSS. */
 export function timed(cmd: string, args: readonly string[], opts: { cwd?: string } = {}): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
@@ -45,7 +47,8 @@ export function timed(cmd: string, args: readonly string[], opts: { cwd?: string
         return;
       }
       const kb = Number(/Maximum resident set size \(kbytes\): ([0-9]+)/.exec(stderr)?.[1] ?? 0);
-      resolve({ ms, peakMB: kb / 1024, stdout });
+      const secs = (what: string): number => Number(new RegExp(`${what} time \\(seconds\\): ([0-9.]+)`).exec(stderr)?.[1] ?? 0);
+      resolve({ ms, cpuMs: (secs('User') + secs('System')) * 1000, peakMB: kb / 1024, stdout });
     });
   });
 }
