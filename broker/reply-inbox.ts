@@ -100,6 +100,7 @@ export class ReplyInbox {
   /** Fails every pending request and stops the timer; the subscription ends with the connection. */
   close(): void {
     this.#closed = true;
+    this.#outbox = [];
     this.#stopTimer();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
