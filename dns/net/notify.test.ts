@@ -4,19 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { Notifier } from './notify.ts';
-import { nameToWire, type Fqdn } from '../name.ts';
+import type { Fqdn } from '../name.ts';
+import { parseRecords } from '../zonefile/index.ts';
 import type { RR } from '../rr.ts';
-import { RRType } from '../types.ts';
 import { pollUntil } from '../../test/support/poll.ts';
 
 const ZONE = 'quiet.example.' as Fqdn;
 
 function soaRR(): RR {
-  const m = nameToWire(`ns.${ZONE}` as Fqdn);
-  const rdata = new Uint8Array(m.length * 2 + 20);
-  rdata.set(m);
-  rdata.set(m, m.length);
-  return { name: ZONE, type: RRType.SOA, class: 1, ttl: 60, rdata };
+  const [soa] = parseRecords(`@ 60 IN SOA ns h 1 60 60 600 60`, { origin: ZONE });
+  if (soa === undefined) throw new Error('no SOA');
+  return soa;
 }
 
 test('Notifier.close() while a NOTIFY is unanswered ends the retries with that attempt', { timeout: 15_000 }, async () => {

@@ -10,7 +10,8 @@ import { buildRequest } from './client.ts';
 import * as transportModule from './transport.ts';
 import { frame, listen } from './transport.ts';
 import type { SourceAnswer, ZoneSource } from './zone-source.ts';
-import { nameToWire, type Fqdn } from '../name.ts';
+import type { Fqdn } from '../name.ts';
+import { parseRecords } from '../zonefile/index.ts';
 import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
 import { freePort } from '../../test/support/ports.ts';
@@ -18,12 +19,9 @@ import { freePort } from '../../test/support/ports.ts';
 const ORIGIN = 'stall.example.' as Fqdn;
 
 function soaRR(): RR {
-  const m = nameToWire(`ns.${ORIGIN}` as Fqdn);
-  const rdata = new Uint8Array(m.length * 2 + 20);
-  rdata.set(m);
-  rdata.set(m, m.length);
-  new DataView(rdata.buffer).setUint32(m.length * 2, 1);
-  return { name: ORIGIN, type: RRType.SOA, class: 1, ttl: 60, rdata };
+  const [soa] = parseRecords(`@ 60 IN SOA ns h 1 60 60 600 60`, { origin: ORIGIN });
+  if (soa === undefined) throw new Error('no SOA');
+  return soa;
 }
 
 /** A zone far bigger than the socket buffers: 100 000 TXT records of 200 octets. */
