@@ -253,10 +253,15 @@ export async function run(argv: string[]): Promise<number> {
   const refresher = setInterval(() => {
     for (const p of primaries) {
       if (!(p.zone instanceof InlineSignedZone)) continue;
-      const signatures = p.zone.refresh();
-      if (signatures === 0) continue;
-      log.info({ zone: p.zone.origin, serial: p.zone.serial, signatures }, 'signatures refreshed');
-      notifyAll(p.zone);
+      try {
+        const signatures = p.zone.refresh();
+        if (signatures === 0) continue;
+        log.info({ zone: p.zone.origin, serial: p.zone.serial, signatures }, 'signatures refreshed');
+        notifyAll(p.zone);
+      } catch (err) {
+        // The zone keeps its current signatures; the next hour tries again.
+        log.error({ err, zone: p.zone.origin }, 'signature refresh failed');
+      }
     }
   }, 3_600_000);
   refresher.unref();
