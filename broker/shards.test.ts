@@ -18,19 +18,23 @@ async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promi
 }
 
 /** A KV that fails every call once `dead` is set: a replica cut off (or frozen) without cleanup. */
-function severable(kv: KvBucket): { kv: KvBucket; sever(): void } {
+function severable(kv: KvBucket): { kv: KvBucket; sever(): void; lastWriteAt(): number } {
   let dead = false;
+  let lastWrite = 0;
+  const writes = new Set<PropertyKey>(['put', 'update', 'create']);
   const proxy = new Proxy(kv, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
         if (dead) return Promise.reject(new Error('connection lost'));
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
+        const result = (v as (...a: unknown[]) => unknown).apply(target, args);
+        if (writes.has(prop)) void Promise.resolve(result).then(() => (lastWrite = Date.now()), () => undefined);
+        return result;
       };
     },
   });
-  return { kv: proxy, sever: () => (dead = true) };
+  return { kv: proxy, sever: () => (dead = true), lastWriteAt: () => lastWrite };
 }
 
 function track(c: ShardCoordinator): { events: string[] } {
@@ -61,12 +65,20 @@ describe('shard leases (embedded KV)', () => {
       assert.ok(ta.events.some((e) => e.startsWith('-')), 'a gave shards up for b');
       const bShards = [...b.owned()];
 
+      let firstTakeoverAt = 0;
+      a.on('acquired', (s) => {
+        if (firstTakeoverAt === 0 && bShards.includes(s)) firstTakeoverAt = Date.now();
+      });
       bKv.sever();
       const t0 = Date.now();
       await until('takeover', () => a.owned().size === 8);
       const took = Date.now() - t0;
       assert.ok(took <= leaseTimeoutMs + renewMs + 150, `takeover after ${took} ms`);
-      assert.ok(took >= leaseTimeoutMs - renewMs - 20, `not before the lease expired (${took} ms)`);
+      // Safety: a takes b's shards only once b's last successful renewal is a lease timeout old.
+      // (Measured from that renewal, not from sever(): on a loaded machine b's renewals can run
+      // late, and then its lease rightly expires sooner after the cut.)
+      const sinceRenewal = firstTakeoverAt - bKv.lastWriteAt();
+      assert.ok(sinceRenewal >= leaseTimeoutMs - 20, `not before the lease expired (${sinceRenewal} ms after b's last renewal)`);
       // The cut-off replica stops working on its shards by itself, before they can be taken over.
       await until('b gives up', () => b.owned().size === 0);
       for (const s of bShards) assert.ok(tb.events.includes(`-${s}`));
