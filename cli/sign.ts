@@ -50,7 +50,7 @@ const USAGE = `usage: mpdns sign --zone FILE --origin NAME --key-dir DIR [option
   --foreign-dnskeys FILE   other signers' DNSKEY records: published, never used (RFC 8901 model 2)
   --out FILE               signed zone (default: ZONE.signed)
   --ds-out FILE            DS records of every KSK (default: dsset-ORIGIN next to --out)
-  --threads N              signing threads (default 1)
+  --threads N              signing threads, this one included (default 1)
   --validity DAYS          signature validity (default 14)
   --json                   print the summary as JSON
 `;
@@ -232,27 +232,40 @@ async function readForeign(file: string, origin: Fqdn, algorithm: number): Promi
   return out;
 }
 
-/** Presentation text of RRs, one per line, handed out in chunks of about `chunk` characters. */
-export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<string> {
-  let buf = '';
+/**
+ * Presentation text of RRs, one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
+ * written straight into one reused buffer (no per-line or per-chunk strings for the GC), so a
+ * yielded chunk is valid only until the next one is asked for.
+ */
+export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<Uint8Array> {
+  const buf = Buffer.allocUnsafe(chunk);
+  let o = 0;
   for (const r of records) {
-    buf += `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata)}\n`;
-    if (buf.length >= chunk) {
-      yield buf;
-      buf = '';
+    const line = `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata)}\n`;
+    if (buf.length - o < line.length * 3) {
+      if (o > 0) yield buf.subarray(0, o);
+      o = 0;
+      if (buf.length < line.length * 3) {
+        yield Buffer.from(line);
+        continue;
+      }
     }
+    o += buf.write(line, o, 'utf8');
   }
-  if (buf !== '') yield buf;
+  if (o > 0) yield buf.subarray(0, o);
 }
 
 /** Writes every file to a temporary name, then renames them all; on error removes the temps. */
-async function writeAtomically(files: readonly { path: string; chunks: Iterable<string> }[]): Promise<void> {
+async function writeAtomically(files: readonly { path: string; chunks: Iterable<Uint8Array | string> }[]): Promise<void> {
   const temps = files.map((f) => ({ ...f, tmp: `${f.path}.tmp-${process.pid}` }));
   try {
     for (const f of temps) {
       const fd = openSync(f.tmp, 'w');
       try {
-        for (const c of f.chunks) writeSync(fd, c);
+        for (const c of f.chunks) {
+          if (typeof c === 'string') writeSync(fd, c);
+          else writeSync(fd, c);
+        }
       } finally {
         closeSync(fd);
       }
@@ -284,7 +297,8 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   let signed: SignedZone;
   try {
     if (opts.threads > 1) {
-      const pool = new SignPool(keys, opts.threads);
+      // This thread signs too (signParallel), so N threads are N - 1 workers.
+      const pool = new SignPool(keys, opts.threads - 1);
       try {
         signed = await SignedZone.signParallel(records, cfg, pool);
       } finally {
@@ -350,7 +364,7 @@ export async function signForServing(
   if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(keyDir, k));
   const cfg = { origin, keys, foreignDnskeys: publishOnly, denial: opts.denial ?? { kind: 'nsec' as const } };
   if ((opts.threads ?? 1) > 1) {
-    const pool = new SignPool(keys, opts.threads ?? 1);
+    const pool = new SignPool(keys, (opts.threads ?? 2) - 1);
     try {
       return { zone: await SignedZone.signParallel(records, cfg, pool), generatedKeys };
     } finally {

@@ -1,55 +1,36 @@
 // The type bit maps field of NSEC and NSEC3 (RFC 4034 §4.1.2): windows of up to 32 octets.
+// The codec is dns/rdata's `bitmap` field; this file adds a fast path for the signer's common
+// case (every type below 256: one window, no sorting through a Set) and DNSSEC's error class.
+import { WireError } from '../errors.ts';
+import { bitmap } from '../rdata/fields.ts';
+import { WireReader, WireWriter } from '../rdata/wire.ts';
 import { DnssecWireError } from './errors.ts';
+
+const field = bitmap('types');
 
 /** Encodes a set of RR type codes as window blocks. */
 export function encodeTypeBitmap(types: Iterable<number>): Uint8Array {
-  const sorted = Array.from(new Set(types)).sort((a, b) => a - b);
-  // Common case: every type below 256 (one window).
-  const last = sorted[sorted.length - 1];
-  if (last !== undefined && last < 256) {
-    const len = (last >> 3) + 1;
+  const list = Array.isArray(types) ? (types as number[]) : Array.from(types);
+  let max = -1;
+  for (const t of list) if (t > max) max = t;
+  if (max >= 0 && max < 256) {
+    const len = (max >> 3) + 1;
     const out: Uint8Array = Buffer.alloc(2 + len);
     out[1] = len;
-    for (const t of sorted) out[2 + (t >> 3)] = (out[2 + (t >> 3)] as number) | (0x80 >> (t & 7));
+    for (const t of list) out[2 + (t >> 3)] = (out[2 + (t >> 3)] as number) | (0x80 >> (t & 7));
     return out;
   }
-  const out: number[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const window = (sorted[i] as number) >> 8;
-    const bits = new Uint8Array(32);
-    let maxOctet = 0;
-    while (i < sorted.length && (sorted[i] as number) >> 8 === window) {
-      const low = (sorted[i] as number) & 0xff;
-      const octet = low >> 3;
-      bits[octet] = (bits[octet] as number) | (0x80 >> (low & 7));
-      if (octet > maxOctet) maxOctet = octet;
-      i++;
-    }
-    out.push(window, maxOctet + 1, ...bits.subarray(0, maxOctet + 1));
-  }
-  return Uint8Array.from(out);
+  const w = new WireWriter(64);
+  field.write(w, list);
+  return w.finish();
 }
 
 /** Decodes window blocks into type codes, ascending. */
 export function decodeTypeBitmap(b: Uint8Array): number[] {
-  const types: number[] = [];
-  let o = 0;
-  let lastWindow = -1;
-  while (o < b.length) {
-    const window = b[o] as number;
-    const len = b[o + 1];
-    if (len === undefined || len < 1 || len > 32 || o + 2 + len > b.length || window <= lastWindow) {
-      throw new DnssecWireError('malformed type bit map');
-    }
-    for (let k = 0; k < len; k++) {
-      const octet = b[o + 2 + k] as number;
-      for (let bit = 0; bit < 8; bit++) {
-        if ((octet & (0x80 >> bit)) !== 0) types.push((window << 8) | (k * 8 + bit));
-      }
-    }
-    lastWindow = window;
-    o += 2 + len;
+  try {
+    return field.read(new WireReader(b, 0, b.length));
+  } catch (err) {
+    if (err instanceof WireError) throw new DnssecWireError(`malformed type bit map: ${err.message}`, { cause: err });
+    throw err;
   }
-  return types;
 }

@@ -1,6 +1,7 @@
 // NSEC3 (RFC 5155): hashed owner names, NSEC3 and NSEC3PARAM RDATA, and base32hex.
 import { createHash } from 'node:crypto';
 import { nameToWire, type Fqdn } from '../name.ts';
+import { formatBase32Hex, parseBase32Hex } from '../rdata/text.ts';
 import { decodeTypeBitmap, encodeTypeBitmap } from './bitmap.ts';
 import { DnssecWireError } from './errors.ts';
 
@@ -20,40 +21,18 @@ export function nsec3Hash(name: Fqdn, iterations: number, salt: Uint8Array): Uin
   return h;
 }
 
-const B32 = '0123456789abcdefghijklmnopqrstuv';
-
-/** Base32 with the extended hex alphabet, lower case, no padding (RFC 4648 §7). */
+/** NSEC3 owner label: base32hex (dns/rdata/text.ts) in lower case, as owner names are. */
 export function base32hex(b: Uint8Array): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of b) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
-  return out;
+  return formatBase32Hex(b).toLowerCase();
 }
 
+/** Decodes base32hex (either case, no padding). */
 export function fromBase32hex(s: string): Uint8Array {
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const ch of s.toLowerCase()) {
-    const v = B32.indexOf(ch);
-    if (v < 0) throw new DnssecWireError(`bad base32hex character "${ch}"`);
-    value = ((value << 5) | v) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
+  try {
+    return parseBase32Hex(s);
+  } catch (err) {
+    throw new DnssecWireError(`bad base32hex "${s}"`, { cause: err });
   }
-  return Uint8Array.from(out);
 }
 
 export interface Nsec3Fields {

@@ -7,6 +7,7 @@ import type { SigningKey } from './keys.ts';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const done = new Int32Array(workerData.done);
 const keys = workerData.keys.map((k) => ({
   alg: k.algorithm,
   key: crypto.createPrivateKey({ key: Buffer.from(k.der), format: 'der', type: 'pkcs8' }),
@@ -27,6 +28,7 @@ parentPort.on('message', (m) => {
   const ends = new Uint32Array(sigs.length);
   let o = 0;
   for (let i = 0; i < sigs.length; i++) { out.set(sigs[i], o); o += sigs[i].length; ends[i] = o; }
+  Atomics.add(done, 0, sigs.length);
   parentPort.postMessage({ id: m.id, sigs: out.buffer, ends: ends.buffer }, [out.buffer, ends.buffer]);
 });
 `;
@@ -50,6 +52,9 @@ export class SignPool {
   private readonly owner = new Map<number, Worker>();
   private nextId = 1;
   private nextWorker = 0;
+  /** Inputs signed by the workers so far, counted by the workers themselves (shared memory). */
+  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  private submitted = 0;
 
   constructor(keys: readonly SigningKey[], threads: number) {
     const payload = keys.map((k, i) => {
@@ -57,7 +62,7 @@ export class SignPool {
       return { algorithm: k.algorithm, der: k.privateKey.export({ format: 'der', type: 'pkcs8' }) };
     });
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { keys: payload } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { keys: payload, done: this.done.buffer } });
       w.on('message', (m: Reply) => this.onReply(m));
       w.on('error', (err: Error) => {
         for (const [id, p] of this.pending) {
@@ -69,6 +74,24 @@ export class SignPool {
       });
       return w;
     });
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Inputs handed to the workers and not yet signed. Read from shared memory, so it is current
+   * even while the calling thread is busy and cannot receive the workers' replies.
+   */
+  backlog(): number {
+    return this.submitted - Atomics.load(this.done, 0);
+  }
+
+  /** Inputs the workers have signed so far. */
+  get signed(): number {
+    return Atomics.load(this.done, 0);
   }
 
   private onReply(m: Reply): void {
@@ -111,6 +134,7 @@ export class SignPool {
       keyIdx[i] = this.keyIndex.get(b.key) ?? 0;
     });
     offsets[batch.length] = o;
+    this.submitted += batch.length;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -179,18 +179,23 @@ export class SignedZone {
   }
 
   /**
-   * Signs a zone with the signatures computed by a worker pool (see pool.ts). Batches go to the
-   * workers while the rest of the zone is still being prepared.
+   * Signs a zone with a worker pool (see pool.ts) and this thread together. Batches go to the
+   * workers while the rest of the zone is still being prepared; when every worker already has
+   * `ahead` batches queued, this thread signs the next RRsets itself instead of waiting, so
+   * `--threads 2` is this thread plus one worker. The workers' progress is read from shared
+   * memory because this thread, busy preparing, does not see their replies until the end.
    */
   static async signParallel(
     records: readonly RR[],
     cfg: SignerConfig,
     pool: SignPool,
     now: number = Math.floor(Date.now() / 1000),
-    batchSize = 2048,
+    batchSize = 256,
+    ahead = 2,
   ): Promise<SignedZone> {
     const z = new SignedZone(cfg);
     const pending: Promise<void>[] = [];
+    const limit = pool.size * batchSize * ahead;
     let batch: Job[] = [];
     const flush = (): void => {
       const b = batch;
@@ -203,6 +208,11 @@ export class SignedZone {
       );
     };
     z.sink = (job) => {
+      if (batch.length === 0 && pool.backlog() >= limit) {
+        job.target.push(rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input)));
+        z.stats.signatures++;
+        return;
+      }
       batch.push(job);
       if (batch.length >= batchSize) flush();
     };
