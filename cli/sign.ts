@@ -25,7 +25,11 @@ import {
   type SigningKey,
 } from '../dns/dnssec/index.ts';
 import { DnsError } from '../dns/errors.ts';
-import { Journal, soaWithSerial, type JournalDiff, type UpdateOutcome } from '../dns/net/index.ts';
+// The three light files of dns/net this needs, not its index: `mpdns sign` should not load the
+// server and socket code at start-up (about 100 ms of tsx compiling and module loading).
+import { Journal, type JournalDiff } from '../dns/net/journal.ts';
+import type { UpdateOutcome } from '../dns/net/primary.ts';
+import { soaWithSerial } from '../dns/net/zone-source.ts';
 import { serialAdd, serialGt, serialMax } from '../dns/serial.ts';
 import type { Zone } from '../dns/zone.ts';
 import { diffZones } from '../dns/zone-diff.ts';
@@ -280,34 +284,35 @@ async function writeAtomically(files: readonly { path: string; chunks: Iterable<
 /** The work of `mpdns sign`, callable from tests and benchmarks. */
 export async function signCommand(opts: SignCommandOptions): Promise<SignCommandResult> {
   const t0 = performance.now();
-  const records = await readZoneRecords(opts.zone, opts.origin);
   const { keys, publishOnly, generated } = await zoneKeys(opts);
   const foreign = [
     ...publishOnly,
     ...(opts.foreignDnskeys === undefined ? [] : await readForeign(opts.foreignDnskeys, opts.origin, (keys[0] as SigningKey).algorithm)),
   ];
-  const t1 = performance.now();
-  const cfg = {
-    origin: opts.origin,
-    keys,
-    foreignDnskeys: foreign,
-    denial: opts.denial,
-    policy: { inceptionOffset: -3600, validity: Math.round(opts.validityDays * 86400), jitter: Math.round(opts.validityDays * 86400 * 0.1), seed: 0x6d70646e },
-  };
+  // The workers start (a V8 isolate each, keys imported) while this thread reads the zone.
+  // This thread signs too (signParallel), so N threads are N - 1 workers.
+  const pool = opts.threads > 1 ? new SignPool(keys, opts.threads - 1) : undefined;
   let signed: SignedZone;
+  let records: RR[];
+  let t1: number;
   try {
-    if (opts.threads > 1) {
-      // This thread signs too (signParallel), so N threads are N - 1 workers.
-      const pool = new SignPool(keys, opts.threads - 1);
-      try {
-        signed = await SignedZone.signParallel(records, cfg, pool);
-      } finally {
-        await pool.close();
-      }
-    } else signed = SignedZone.sign(records, cfg);
-  } catch (err) {
-    if (err instanceof DnsError) throw new DnssecError(`${opts.zone}: ${err.message}`, { cause: err });
-    throw err;
+    records = await readZoneRecords(opts.zone, opts.origin);
+    t1 = performance.now();
+    const cfg = {
+      origin: opts.origin,
+      keys,
+      foreignDnskeys: foreign,
+      denial: opts.denial,
+      policy: { inceptionOffset: -3600, validity: Math.round(opts.validityDays * 86400), jitter: Math.round(opts.validityDays * 86400 * 0.1), seed: 0x6d70646e },
+    };
+    try {
+      signed = pool !== undefined ? await SignedZone.signParallel(records, cfg, pool) : SignedZone.sign(records, cfg);
+    } catch (err) {
+      if (err instanceof DnsError) throw new DnssecError(`${opts.zone}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  } finally {
+    await pool?.close();
   }
   const t2 = performance.now();
   const ds = signed
