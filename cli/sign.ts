@@ -1,7 +1,7 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +35,7 @@ import type { Zone } from '../dns/zone.ts';
 import { diffZones } from '../dns/zone-diff.ts';
 import { parseRecords } from '../dns/zonefile/index.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
-import { rdataToText } from '../dns/rdata/index.ts';
+import { genericText, rdataToText } from '../dns/rdata/index.ts';
 import type { RR } from '../dns/rr.ts';
 import { classToString, RRType, typeToString } from '../dns/types.ts';
 
@@ -194,6 +194,8 @@ export interface SignCommandOptions {
  * after signing succeeds.
  */
 async function zoneKeys(opts: SignCommandOptions): Promise<{ keys: SigningKey[]; publishOnly: Uint8Array[]; generated: boolean }> {
+  // A key directory that does not exist yet is created: keys are generated into it.
+  await mkdir(opts.keyDir, { recursive: true });
   const loaded = await loadKeyDirTimed(opts.keyDir, opts.origin);
   const wanted = opts.algorithm === undefined ? undefined : parseSigningAlgorithm(opts.algorithm);
   if (loaded.length > 0) {
@@ -237,6 +239,38 @@ async function readForeign(file: string, origin: Fqdn, algorithm: number): Promi
 }
 
 /**
+ * Private-use types (RFC 6895: 65280-65534; HSYNC, HSYNCPARAM, CHUNK, JWK) are written in the
+ * RFC 3597 form, so that the signed zone loads in BIND, NSD, Knot and ldns, which do not know them.
+ */
+const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
+const PRIVATE_MNEMONICS = new Set(
+  Object.values(RRType).filter(privateUse).map((t) => typeToString(t)),
+);
+/** Type-list fields (RRSIG type covered, NSEC/NSEC3 bitmaps) with private types as TYPEnnn. */
+const TYPE_LIST_START: ReadonlyMap<number, number> = new Map([
+  [RRType.RRSIG, 0],
+  [RRType.NSEC, 1],
+  [RRType.NSEC3, 5],
+]);
+
+function rdataTextForOthers(type: number, rdata: Uint8Array): string {
+  const text = fastRdataText(type, rdata);
+  const start = TYPE_LIST_START.get(type);
+  if (start === undefined) return text;
+  const fields = text.split(' ');
+  const end = type === RRType.RRSIG ? 1 : fields.length;
+  let changed = false;
+  for (let i = start; i < end; i++) {
+    const f = fields[i] as string;
+    if (PRIVATE_MNEMONICS.has(f)) {
+      fields[i] = `TYPE${RRType[f as keyof typeof RRType]}`;
+      changed = true;
+    }
+  }
+  return changed ? fields.join(' ') : text;
+}
+
+/**
  * Presentation text of RRs, one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
  * written straight into one reused buffer (no per-line or per-chunk strings for the GC), so a
  * yielded chunk is valid only until the next one is asked for.
@@ -245,7 +279,9 @@ export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<U
   const buf = Buffer.allocUnsafe(chunk);
   let o = 0;
   for (const r of records) {
-    const line = `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata)}\n`;
+    const line = privateUse(r.type)
+      ? `${r.name}\t${r.ttl}\t${classToString(r.class)}\tTYPE${r.type}\t${genericText(r.rdata)}\n`
+      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${rdataTextForOthers(r.type, r.rdata)}\n`;
     if (buf.length - o < line.length * 3) {
       if (o > 0) yield buf.subarray(0, o);
       o = 0;

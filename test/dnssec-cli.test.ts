@@ -39,8 +39,8 @@ async function sh(cmd: string, args: string[], cwd?: string): Promise<{ code: nu
   }
 }
 
-async function judges(file: string): Promise<void> {
-  const b = await sh('dnssec-verify', ['-q', '-o', 'example.', file]);
+async function judges(file: string, origin = 'example.'): Promise<void> {
+  const b = await sh('dnssec-verify', ['-q', '-o', origin, file]);
   assert.equal(b.code, 0, `dnssec-verify: ${b.out}`);
   const l = await sh('ldns-verify-zone', [file]);
   assert.equal(l.code, 0, `ldns-verify-zone: ${l.out}`);
@@ -189,4 +189,21 @@ test('bad input: one clear error naming the file and key or record, exit 1, no o
     assert.ok(!existsSync(out) && !existsSync(`${out}.ds`), `${what}: no output written`);
   }
   assert.deepEqual((await readdir(join(dir.path, 'empty'))).length, 0, 'no keys generated for a failed run');
+});
+
+test('the multi-provider sample zone (HSYNC, HSYNCPARAM) signs into a new key directory and loads in BIND and ldns', { skip, timeout: 90_000 }, async () => {
+  const keyDir = join(dir.path, 'not', 'yet', 'there');
+  const out = join(dir.path, 'customer.signed');
+  const sample = join(import.meta.dirname, '..', 'examples', 'customer.zone');
+  for (const extra of [[], ['--nsec3']]) {
+    const r = await sh(process.execPath, [MPDNS, 'sign', '--zone', sample, '--origin', 'customer.zone.', '--key-dir', keyDir, '--out', out, ...extra]);
+    assert.equal(r.code, 0, r.out);
+    const text = await readFile(out, 'utf8');
+    // Private-use types in RFC 3597 form, also where a type is named inside RDATA.
+    assert.match(text, /\tTYPE65285\t\\# 30 0105616C706861/);
+    assert.match(text, /\tRRSIG\tTYPE65286 /);
+    assert.doesNotMatch(text, /HSYNC/);
+    await judges(out, 'customer.zone.');
+  }
+  assert.equal((await readdir(keyDir)).filter((f) => f.endsWith('.key')).length, 2, 'keys generated once, then reused');
 });
