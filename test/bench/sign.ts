@@ -6,6 +6,8 @@
 // same run. Wall-clock per process, best of R runs, runs interleaved so load hits both alike.
 // Then one RRset is changed C times and re-signed incrementally in-process: the time from the
 // diff to a DNSSEC answer carrying the new data (signed and servable).
+// Every run writes its own file; the bench fails unless each has as many RRSIGs as ldns-signzone's
+// (and not 0), and ldns-verify-zone accepts our 2-thread output (checked outside the timing).
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { answerQuery, loadKeyDir, SignedZone, SignPool } from '../../dns/dnssec/
 import { parseName } from '../../dns/name.ts';
 import type { RR } from '../../dns/rr.ts';
 import { RRType } from '../../dns/types.ts';
+import { timed as timedRun } from '../support/bench.ts';
 import { generateZone } from '../support/genzone.ts';
 import { tmpDir } from '../support/tmp.ts';
 
@@ -33,24 +36,15 @@ const CHANGES = Number(values.changes);
 const ORIGIN = 'bench.example.';
 const MPDNS = join(import.meta.dirname, '..', '..', 'bin', 'mpdns');
 
-/** CPU time (user + system, ms) of the children this process has waited for (Linux). */
-async function childrenCpuMs(): Promise<number> {
-  const stat = await readFile('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // cutime + cstime, USER_HZ 100
-}
-
 interface Timing {
   wall: number;
   cpu: number;
 }
 
+/** Wall-clock and CPU (user + system) of one child process, from the shared /usr/bin/time runner. */
 async function timed(cmd: string, args: string[], cwd: string): Promise<Timing> {
-  const c0 = await childrenCpuMs();
-  const t0 = performance.now();
-  await exec(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
-  const wall = performance.now() - t0;
-  return { wall, cpu: (await childrenCpuMs()) - c0 };
+  const r = await timedRun(cmd, args, { cwd });
+  return { wall: r.ms, cpu: r.cpuMs };
 }
 
 const best = (a: Timing, b: Timing): Timing => ({ wall: Math.min(a.wall, b.wall), cpu: Math.min(a.cpu, b.cpu) });
@@ -88,19 +82,33 @@ try {
       await copyFile(`${b}.private`, join(ourKeys, `${b.split('/').pop() ?? ''}.private`));
     }
     const ldnsOut = join(dir.path, `ldns-${alg}.signed`);
-    const ourOut = join(dir.path, `ours-${alg}.signed`);
-    const ours = (threads: number): string[] => [
-      'sign', '--zone', zoneFile, '--origin', ORIGIN, '--key-dir', ourKeys, '--out', ourOut, '--ds-out', `${ourOut}.ds`, '--threads', String(threads),
-    ];
+    // One output file per run, so each run's output is checked, not only the last one's.
+    const ourOuts: string[] = [];
+    const ours = (threads: number, rep: number): string[] => {
+      const ourOut = join(dir.path, `ours-${alg}-t${threads}-r${rep}.signed`);
+      ourOuts.push(ourOut);
+      return ['sign', '--zone', zoneFile, '--origin', ORIGIN, '--key-dir', ourKeys, '--out', ourOut, '--ds-out', `${ourOut}.ds`, '--threads', String(threads)];
+    };
     let ldns: Timing = { wall: Infinity, cpu: Infinity };
     let single: Timing = { wall: Infinity, cpu: Infinity };
     let threads2: Timing = { wall: Infinity, cpu: Infinity };
     for (let r = 0; r < REPS; r++) {
       ldns = best(ldns, await timed('ldns-signzone', ['-f', ldnsOut, '-o', ORIGIN, zoneFile, ...bases], dir.path));
-      single = best(single, await timed(MPDNS, ours(1), dir.path));
-      threads2 = best(threads2, await timed(MPDNS, ours(2), dir.path));
+      single = best(single, await timed(MPDNS, ours(1, r), dir.path));
+      threads2 = best(threads2, await timed(MPDNS, ours(2, r), dir.path));
     }
-    rows.push({ alg, ldns, single, threads2, ldnsSigs: await countRrsigs(ldnsOut), ourSigs: await countRrsigs(ourOut) });
+    const ldnsSigs = await countRrsigs(ldnsOut);
+    if (ldnsSigs === 0) throw new Error(`bench:sign ${alg}: no RRSIG found in ldns-signzone's output (format changed?)`);
+    for (const f of ourOuts) {
+      const n = await countRrsigs(f);
+      if (n !== ldnsSigs) throw new Error(`bench:sign ${alg}: ${f.split('/').pop() ?? f} has ${n} RRSIGs, ldns-signzone ${ldnsSigs}`);
+    }
+    const verified = ourOuts[ourOuts.length - 1] as string; // a --threads 2 run
+    await exec('ldns-verify-zone', [verified], { maxBuffer: 64 * 1024 * 1024 }).catch((err: unknown) => {
+      const e = err as { stdout?: string; stderr?: string };
+      throw new Error(`bench:sign ${alg}: ldns-verify-zone rejects our output: ${`${e.stdout ?? ''}${e.stderr ?? ''}`.slice(-2000)}`, { cause: err });
+    });
+    rows.push({ alg, ldns, single, threads2, ldnsSigs, ourSigs: ldnsSigs });
   }
 
   // Incremental: sign in-process once, then change one RRset at a time.
