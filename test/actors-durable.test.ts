@@ -130,13 +130,17 @@ describe('actor host on nats-server', { timeout: 480_000 }, () => {
       await pollUntil('2 s after arming', () => Date.now() >= (ctx(armed)?.armedAt ?? 0) + 2000);
       const next = spawnHost(nats.url, ns, '--replica', 'c');
       await ready(next);
+      const readyAt = Date.now();
       const fired = await pollUntil('expired', async () => {
         const m = await machine(kv, zone, 'ctr');
         return m?.value === 'expired' ? m : undefined;
       }, { timeoutMs: 20_000 });
       const firedAt = ctx(fired)?.firedAt ?? 0;
       assert.ok(firedAt >= deadline, `fired ${deadline - firedAt} ms early`);
-      assert.ok(firedAt - deadline < 1500, `fired ${firedAt - deadline} ms after the deadline`);
+      // On time, or at once on restore when the new host came up after the deadline (a slow
+      // start on a loaded machine); a timer re-armed from scratch would fire 5 s after restore.
+      const due = Math.max(deadline, readyAt);
+      assert.ok(firedAt - due < 1500, `fired ${firedAt - deadline} ms after the deadline, ${firedAt - readyAt} ms after the restore`);
       assert.deepEqual(fired.deadlines, {});
       assert.equal(fired.writer, 'c');
 
