@@ -51,9 +51,11 @@ function die(): void {
 }
 
 const log = componentLogger({ component: 'actors-child', replica: values.replica });
+// Tests start their own nats-server: never fall back to a shared one on the default port.
+if (!values.embedded && values.nats === undefined) throw new Error('actors-child: give --nats URL or --embedded');
 const broker: Broker = values.embedded
   ? createEmbeddedBroker({ namespace: values.namespace })
-  : await createJetStreamBroker({ servers: values.nats ?? 'nats://127.0.0.1:4222', namespace: values.namespace, logger: log });
+  : await createJetStreamBroker({ servers: values.nats as string, namespace: values.namespace, logger: log });
 const inspector = inspectUrl !== undefined ? createHostInspector(inspectUrl, 200) : undefined;
 let persisted = 0;
 let acked = 0;
