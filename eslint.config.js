@@ -34,7 +34,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:dgram', 'node:net', 'node:tls', 'node:http', 'node:https', '@nats-io/*', 'pino'], message: 'dns/ is pure: sockets live in dns/net' },
+            {
+              group: ['node:dgram', 'node:net', 'node:tls', 'node:http', 'node:https', 'node:fs', 'node:fs/promises', 'node:worker_threads', 'node:child_process', '@nats-io/*', 'pino'],
+              message: 'dns/ is pure: I/O lives in dns/net',
+            },
             { group: ['./net/*', '../net/*', '**/net/**'], message: 'dns/ may not import dns/net' },
             { group: ['**/actors/**', '**/broker/**', '**/cli/**', '**/machines/**', '**/protocol/**'], message: 'dns/ is the bottom layer' },
           ],

@@ -4,8 +4,7 @@ import { ParseError } from '../dns/errors.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
 import type { Zone } from '../dns/zone.ts';
-import { DnsServer, loadZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
-import { InlineSignedZone } from './sign.ts';
+import { DnsServer, InlineSignedZone, loadZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
 
 
 const USAGE = `usage: mpdns serve --zone FILE[:ORIGIN] ... --listen ADDR:PORT [options]

@@ -1,7 +1,7 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,31 +9,18 @@ import {
   algorithmName,
   DnssecError,
   fastRdataText,
-  generateKey,
   keyTag,
-  KSK_FLAGS,
-  keyRoleAt,
-  loadKeyDirTimed,
   parseKeyFile,
-  parseSigningAlgorithm,
   SignedZone,
-  SignedZoneSource,
-  SignPool,
-  writeKeyFiles,
-  ZSK_FLAGS,
   type Denial,
   type SigningKey,
 } from '../dns/dnssec/index.ts';
 import { DnsError } from '../dns/errors.ts';
-// The three light files of dns/net this needs, not its index: `mpdns sign` should not load the
+// The light files of dns/net this needs, not its index: `mpdns sign` should not load the
 // server and socket code at start-up (about 100 ms of tsx compiling and module loading).
-import { Journal, type JournalDiff } from '../dns/net/journal.ts';
-import type { UpdateOutcome } from '../dns/net/primary.ts';
-import { soaWithSerial } from '../dns/net/zone-source.ts';
-import { serialAdd, serialGt, serialMax } from '../dns/serial.ts';
-import type { Zone } from '../dns/zone.ts';
-import { diffZones } from '../dns/zone-diff.ts';
-import { parseRecords } from '../dns/zonefile/index.ts';
+import { writeKeyFiles, zoneKeys } from '../dns/net/keydir.ts';
+import { readZoneRecords } from '../dns/net/load.ts';
+import { SignPool } from '../dns/net/sign-pool.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { genericText, rdataToText } from '../dns/rdata/index.ts';
 import type { RR } from '../dns/rr.ts';
@@ -188,36 +175,6 @@ export interface SignCommandOptions {
   readonly validityDays: number;
 }
 
-/**
- * Loads or generates the zone's keys. By their BIND timing, active keys sign and keys that are
- * published but not (or no longer) active are only published. Generated keys are written only
- * after signing succeeds.
- */
-async function zoneKeys(opts: SignCommandOptions): Promise<{ keys: SigningKey[]; publishOnly: Uint8Array[]; generated: boolean }> {
-  // A key directory that does not exist yet is created: keys are generated into it.
-  await mkdir(opts.keyDir, { recursive: true });
-  const loaded = await loadKeyDirTimed(opts.keyDir, opts.origin);
-  const wanted = opts.algorithm === undefined ? undefined : parseSigningAlgorithm(opts.algorithm);
-  if (loaded.length > 0) {
-    const now = Math.floor(Date.now() / 1000);
-    const keys = loaded.filter((k) => keyRoleAt(k.timing, now) === 'sign').map((k) => k.key);
-    const publishOnly = loaded.filter((k) => keyRoleAt(k.timing, now) === 'publish').map((k) => k.key.dnskey);
-    const first = keys[0];
-    if (first === undefined) throw new DnssecError(`${opts.keyDir}: no active key for ${opts.origin} (by the keys' Activate/Inactive/Delete times)`);
-    if (wanted !== undefined && first.algorithm !== wanted) {
-      throw new DnssecError(
-        `${opts.keyDir}: key ${first.keyTag} for ${opts.origin} is ${algorithmName(first.algorithm)}, --algorithm asks for ${algorithmName(wanted)}`,
-      );
-    }
-    return { keys, publishOnly, generated: false };
-  }
-  const alg = wanted ?? 15;
-  const generated = opts.csk
-    ? [generateKey(opts.origin, alg, KSK_FLAGS)]
-    : [generateKey(opts.origin, alg, KSK_FLAGS), generateKey(opts.origin, alg, ZSK_FLAGS)];
-  return { keys: generated, publishOnly: [], generated: true };
-}
-
 /** Other signers' DNSKEYs (one RR per line); each must be for the zone and of our algorithm. */
 async function readForeign(file: string, origin: Fqdn, algorithm: number): Promise<Uint8Array[]> {
   const text = await readFile(file, 'utf8');
@@ -370,127 +327,4 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
     generatedKeys,
     ms: { load: Math.round(t1 - t0), sign: Math.round(t2 - t1), write: Math.round(t3 - t2) },
   };
-}
-
-/** Reads a zone file (dns/zonefile: $INCLUDE relative to it) into RRs, in file order. */
-export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]> {
-  const text = await readFile(file, 'utf8');
-  return parseRecords(text, { origin, file, readFile: (path) => readFileSync(path, 'utf8') });
-}
-
-/**
- * Inline signing for `mpdns serve --sign`: the zone's keys from `keyDir` (a KSK and a ZSK are
- * generated there when it holds none), and the zone signed with them. DNSKEY records in the
- * zone other than this signer's are published as foreign keys (multi-signer model 2).
- */
-export async function signForServing(
-  origin: Fqdn,
-  records: readonly RR[],
-  keyDir: string,
-  opts: { algorithm?: string; denial?: Denial; threads?: number } = {},
-): Promise<{ zone: SignedZone; generatedKeys: string[] }> {
-  const { keys, publishOnly, generated } = await zoneKeys({
-    zone: '<serve>',
-    origin,
-    keyDir,
-    ...(opts.algorithm !== undefined ? { algorithm: opts.algorithm } : {}),
-    csk: false,
-    denial: opts.denial ?? { kind: 'nsec' },
-    out: '',
-    dsOut: '',
-    threads: opts.threads ?? 1,
-    validityDays: 14,
-  });
-  const generatedKeys: string[] = [];
-  if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(keyDir, k));
-  const cfg = { origin, keys, foreignDnskeys: publishOnly, denial: opts.denial ?? { kind: 'nsec' as const } };
-  if ((opts.threads ?? 1) > 1) {
-    const pool = new SignPool(keys, (opts.threads ?? 2) - 1);
-    try {
-      return { zone: await SignedZone.signParallel(records, cfg, pool), generatedKeys };
-    } finally {
-      await pool.close();
-    }
-  }
-  return { zone: SignedZone.sign(records, cfg), generatedKeys };
-}
-
-/**
- * A zone served signed (`mpdns serve --sign`): the server's ZoneSource over the signed zone,
- * with PrimaryZone's update rule (a change is taken only when the serial grew); an update is
- * applied as a diff and re-signed incrementally, and the signed records it removed and added
- * go into an IXFR journal.
- */
-export class InlineSignedZone extends SignedZoneSource {
-  #unsigned: Zone;
-  readonly journal: Journal;
-
-  private constructor(unsigned: Zone, signed: SignedZone, journalEntries = 100) {
-    super(signed);
-    this.#unsigned = unsigned;
-    this.journal = new Journal({ maxEntries: journalEntries });
-  }
-
-  diffsSince(serial: number): readonly JournalDiff[] | undefined {
-    return this.journal.since(serial);
-  }
-
-  static async create(
-    unsigned: Zone,
-    keyDir: string,
-    opts: { algorithm?: string; denial?: Denial; threads?: number; journal?: number } = {},
-  ): Promise<{ zone: InlineSignedZone; generatedKeys: string[] }> {
-    const { zone, generatedKeys } = await signForServing(unsigned.origin, [...unsigned.records()], keyDir, opts);
-    return { zone: new InlineSignedZone(unsigned, zone, opts.journal), generatedKeys };
-  }
-
-  /**
-   * Takes a re-read unsigned zone; re-signs what changed when the owner's serial grew. The
-   * served serial is max(served + 1, owner's serial) (SPEC §7): refresh() may have raised it.
-   */
-  update(next: Zone): UpdateOutcome & { signatures?: number } {
-    const old = this.#unsigned;
-    const d = diffZones(old, next);
-    const changed = d.removed.some((r) => r.type !== RRType.SOA) || d.added.some((r) => r.type !== RRType.SOA);
-    if (next.serial === old.serial) {
-      return changed
-        ? { result: 'serial-not-increased', serial: old.serial, newSerial: next.serial }
-        : { result: 'unchanged', serial: old.serial };
-    }
-    if (!serialGt(next.serial, old.serial)) return { result: 'serial-not-increased', serial: old.serial, newSerial: next.serial };
-    const served = this.soa();
-    const fromSerial = this.serial;
-    const toSerial = serialMax(serialAdd(fromSerial, 1), next.serial);
-    const nextSoa = soaWithSerial(next.soaRR(), toSerial);
-    const st = this.signed.applyWithChanges({
-      removed: [served, ...d.removed.filter((r) => r.type !== RRType.SOA)],
-      added: [nextSoa, ...d.added.filter((r) => r.type !== RRType.SOA)],
-    });
-    this.journal.append({ fromSerial, toSerial, removed: st.removed, added: st.added });
-    this.#unsigned = next;
-    return { result: 'updated', fromSerial, toSerial, removed: d.removed.length, added: d.added.length, signatures: st.signatures };
-  }
-
-  /**
-   * Renews signatures close to expiry; when any were renewed the served serial goes up by one
-   * (so secondaries transfer them) and the change is journalled. Returns the signatures made.
-   */
-  refresh(now: number = Math.floor(Date.now() / 1000)): number {
-    const r = this.signed.refreshWithChanges(now);
-    if (r.signatures === 0) return 0;
-    const fromSerial = this.serial;
-    const toSerial = serialAdd(fromSerial, 1);
-    const served = this.soa();
-    const s = this.signed.applyWithChanges({ removed: [served], added: [soaWithSerial(served, toSerial)] }, now);
-    // Compose the two changes: what the second one removes of the first one's additions cancels.
-    const key = (x: RR): string => `${x.name}|${x.type}|${x.ttl}|${Buffer.from(x.rdata).toString('hex')}`;
-    const added = new Map(r.added.map((x) => [key(x), x]));
-    const removed = new Map(r.removed.map((x) => [key(x), x]));
-    for (const x of s.removed) {
-      if (!added.delete(key(x))) removed.set(key(x), x);
-    }
-    for (const x of s.added) added.set(key(x), x);
-    this.journal.append({ fromSerial, toSerial, removed: [...removed.values()], added: [...added.values()] });
-    return r.signatures + s.signatures;
-  }
 }

@@ -2,7 +2,8 @@
 // counted in signing operations. The zone is signed by the worker pool (2 threads).
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { decodeRrsig, generateKey, SignedZone, SignPool, verifyRrsig } from '../dns/dnssec/index.ts';
+import { decodeRrsig, generateKey, SignedZone, verifyRrsig } from '../dns/dnssec/index.ts';
+import { SignPool } from '../dns/net/sign-pool.ts';
 import { nameToWire, parseName } from '../dns/name.ts';
 import type { RR } from '../dns/rr.ts';
 import { RRType } from '../dns/types.ts';

@@ -3,7 +3,7 @@
 // the previous signed zone, give exactly the current one (what an IXFR client ends up with).
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
-import { InlineSignedZone } from '../cli/sign.ts';
+import { InlineSignedZone } from '../dns/net/inline-signed.ts';
 import { decodeRrsig, verifyRrsig } from '../dns/dnssec/index.ts';
 import { parseName } from '../dns/name.ts';
 import type { RR } from '../dns/rr.ts';

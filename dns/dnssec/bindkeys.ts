@@ -1,7 +1,6 @@
 // BIND-style key files: `K<zone>+<alg>+<tag>.key` (the DNSKEY RR) and `.private`
 // (Private-key-format v1.3, `PrivateKey:` = base64 of the Ed25519 seed or the ECDSA scalar).
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// Parsing and formatting only; reading and writing key directories is dns/net/keydir.ts.
 import { parseName, type Fqdn } from '../name.ts';
 import { algorithmName, SIGNING_ALGORITHMS } from './algorithms.ts';
 import { KeyError } from './errors.ts';
@@ -173,77 +172,4 @@ export function keyFromBindFiles(
     );
   }
   return key;
-}
-
-const KEY_FILE = /^K(.+)\+([0-9]{3})\+([0-9]{5})\.key$/;
-
-/** Loads every `K<zone>+*.key` with its `.private` from `dir`; files of other zones are skipped. */
-export async function loadKeyDir(dir: string, zone: Fqdn): Promise<SigningKey[]> {
-  return (await loadKeyDirTimed(dir, zone)).map((k) => k.key);
-}
-
-/** loadKeyDir with each key's BIND timing metadata (see keyRoleAt). */
-export async function loadKeyDirTimed(dir: string, zone: Fqdn): Promise<{ key: SigningKey; timing: KeyTiming }[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (err) {
-    throw new KeyError('cannot read the key directory', dir, { cause: err });
-  }
-  const keys: { key: SigningKey; timing: KeyTiming }[] = [];
-  for (const name of entries.sort()) {
-    const m = KEY_FILE.exec(name);
-    if (m === null) continue;
-    let fileZone: Fqdn;
-    try {
-      fileZone = parseName(m[1] ?? '');
-    } catch {
-      continue;
-    }
-    if (fileZone !== zone) continue;
-    const keyFile = join(dir, name);
-    const privateFile = keyFile.replace(/\.key$/, '.private');
-    let keyText: string;
-    let privateText: string;
-    try {
-      keyText = await readFile(keyFile, 'utf8');
-    } catch (err) {
-      throw new KeyError('cannot read the key file', keyFile, { cause: err });
-    }
-    try {
-      privateText = await readFile(privateFile, 'utf8');
-    } catch (err) {
-      throw new KeyError('cannot read the private key file', privateFile, { cause: err });
-    }
-    const key = keyFromBindFiles(keyText, privateText, { keyFile, privateFile, zone });
-    if (key.keyTag !== Number(m[3]) || key.algorithm !== Number(m[2])) {
-      throw new KeyError(
-        `file name says algorithm ${Number(m[2])} tag ${Number(m[3])}, the key is algorithm ${key.algorithm} tag ${key.keyTag}`,
-        keyFile,
-      );
-    }
-    const { created, publish, activate, inactive, delete: del } = parsePrivateFile(privateText, privateFile);
-    const timing: KeyTiming = {};
-    if (created !== undefined) timing.created = created;
-    if (publish !== undefined) timing.publish = publish;
-    if (activate !== undefined) timing.activate = activate;
-    if (inactive !== undefined) timing.inactive = inactive;
-    if (del !== undefined) timing.delete = del;
-    keys.push({ key, timing });
-  }
-  return keys;
-}
-
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text, { mode });
-  await rename(tmp, path);
-}
-
-/** Writes a key's `.key` and `.private` files into `dir`; returns the base path. */
-export async function writeKeyFiles(dir: string, key: SigningKey): Promise<string> {
-  const base = join(dir, keyFileBase(key.zone, key.algorithm, key.keyTag));
-  await writeAtomic(`${base}.private`, formatPrivateFile(key), 0o600);
-  await writeAtomic(`${base}.key`, formatKeyFile(key), 0o644);
-  return base;
 }

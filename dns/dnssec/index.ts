@@ -11,7 +11,6 @@ export * from './verify.ts';
 export * from './bitmap.ts';
 export * from './nsec.ts';
 export * from './nsec3.ts';
-export * from './pool.ts';
 export * from './signer.ts';
 export * from './namekeys.ts';
 export * from './answer.ts';

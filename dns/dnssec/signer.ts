@@ -17,9 +17,15 @@ import { keyTag } from './keytag.ts';
 import { nameSortKey, ownerWire, parentOf as parentName } from './namekeys.ts';
 import { encodeNsec } from './nsec.ts';
 import { base32hex, encodeNsec3, encodeNsec3Param, nsec3Hash, type Nsec3Params } from './nsec3.ts';
-import type { SignPool } from './pool.ts';
 import { decodeRrsig } from './rrsig.ts';
 import { DEFAULT_POLICY, prepareSign, rrsigRR, signatureTimes, type SignJob, type SigningPolicy } from './sign.ts';
+
+/** What signParallel needs of a worker pool: dns/net/sign-pool.ts `SignPool` (worker_threads). */
+export interface BatchSigner {
+  readonly size: number;
+  backlog(): number;
+  signBatch(batch: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]>;
+}
 
 export type Denial = { readonly kind: 'nsec' } | ({ readonly kind: 'nsec3' } & Nsec3Params);
 
@@ -179,7 +185,7 @@ export class SignedZone {
   }
 
   /**
-   * Signs a zone with a worker pool (see pool.ts) and this thread together. Batches go to the
+   * Signs a zone with a worker pool (see dns/net/sign-pool.ts) and this thread together. Batches go to the
    * workers while the rest of the zone is still being prepared; when every worker already has
    * `ahead` batches queued, this thread signs the next RRsets itself instead of waiting, so
    * `--threads 2` is this thread plus one worker. The workers' progress is read from shared
@@ -188,7 +194,7 @@ export class SignedZone {
   static async signParallel(
     records: readonly RR[],
     cfg: SignerConfig,
-    pool: SignPool,
+    pool: BatchSigner,
     now: number = Math.floor(Date.now() / 1000),
     batchSize = 256,
     ahead = 2,

@@ -12,3 +12,6 @@ export * from './notify.ts';
 export * from './secondary.ts';
 export * from './primary.ts';
 export * from './load.ts';
+export * from './keydir.ts';
+export * from './sign-pool.ts';
+export * from './inline-signed.ts';

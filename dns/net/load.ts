@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { ParseError } from '../errors.ts';
 import { parseName, ROOT, type Fqdn } from '../name.ts';
 import { RRType } from '../types.ts';
+import type { RR } from '../rr.ts';
 import type { Zone } from '../zone.ts';
 import { parseRecords, parseZone } from '../zonefile/index.ts';
 
@@ -35,3 +36,8 @@ function readText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
+/** Reads a zone file (dns/zonefile: $INCLUDE relative to it) into RRs, in file order. */
+export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]> {
+  const text = await readFile(file, 'utf8');
+  return parseRecords(text, { origin, file, readFile: readText });
+}

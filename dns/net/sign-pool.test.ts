@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import { nameToWire, parseName } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
-import { generateKey, KSK_FLAGS, ZSK_FLAGS } from './keys.ts';
-import { SignPool } from './pool.ts';
-import { SignedZone } from './signer.ts';
-import { verifyRrsig } from './verify.ts';
+import { generateKey, KSK_FLAGS, ZSK_FLAGS } from '../dnssec/keys.ts';
+import { SignPool } from './sign-pool.ts';
+import { SignedZone } from '../dnssec/signer.ts';
+import { verifyRrsig } from '../dnssec/verify.ts';
 
 const origin = parseName('pool.example.');
 const u32 = (n: number): number[] => [n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];

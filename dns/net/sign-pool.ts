@@ -1,7 +1,7 @@
 // Parallel signing with worker_threads: signature inputs in, signatures out. Each worker gets
 // the private keys once (PKCS#8 DER) and then signs batches; the hot path stays in node:crypto.
 import { Worker } from 'node:worker_threads';
-import type { SigningKey } from './keys.ts';
+import type { SigningKey } from '../dnssec/keys.ts';
 
 // The worker is plain JavaScript evaluated from a string, so it runs under any loader.
 const WORKER_SOURCE = `
