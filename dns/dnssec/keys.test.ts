@@ -6,7 +6,7 @@ import { RRType } from '../types.ts';
 import { keyFromBindFiles, formatKeyFile, formatPrivateFile, keyRoleAt, parseKeyFile, parsePrivateFile } from './bindkeys.ts';
 import { CDNSKEY_DELETE, CDS_DELETE, dsFromDnskey, dsMatches } from './ds.ts';
 import { KeyError } from './errors.ts';
-import { encodeDnskey, generateKey, signData, verifyData, publicKeyObject, decodeDnskey } from './keys.ts';
+import { encodeDnskey, generateKey, signData, verifyData, publicKeyObject, decodeDnskey, privateKeyFromRaw } from './keys.ts';
 import { keyTag } from './keytag.ts';
 import { prepareSign, runSignJob } from './sign.ts';
 import { verifyRrsig } from './verify.ts';
@@ -125,4 +125,23 @@ test('BIND timing: which keys sign, which are only published', { timeout: 5000 }
   assert.equal(keyRoleAt({ activate: now - 20, inactive: now - 10, delete: now - 5 }, now), 'none');
   const t = parsePrivateFile(ED_PRIV.replace('Created: 20261127210333', 'Created: 20261127210333\nActivate: 20261227000000'));
   assert.equal(t.activate, Date.UTC(2026, 11, 27) / 1000);
+});
+
+test('a P-256 scalar written without its leading zero octet (as BIND does) loads as the same key', { timeout: 10000 }, () => {
+  // About one key in 256 has a scalar below 2^248; find one.
+  let jwk: { d?: string; x?: string; y?: string } = {};
+  for (let i = 0; i < 20000; i++) {
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as typeof jwk;
+    if (Buffer.from(k.d ?? '', 'base64url')[0] === 0) {
+      jwk = k;
+      break;
+    }
+  }
+  const d = Buffer.from(jwk.d ?? '', 'base64url');
+  assert.equal(d[0], 0, 'found a scalar with a leading zero octet');
+  const key = privateKeyFromRaw(13, d.subarray(1));
+  const back = key.export({ format: 'jwk' }) as typeof jwk;
+  assert.equal(back.x, jwk.x);
+  assert.equal(back.y, jwk.y);
+  assert.throws(() => privateKeyFromRaw(13, new Uint8Array(33)), KeyError);
 });

@@ -150,8 +150,15 @@ export function privateKeyFromRaw(algorithm: number, raw: Uint8Array): KeyObject
   }
   const ec = ecCurves[algorithm];
   if (ec !== undefined) {
-    if (raw.length !== ec.size) {
+    if (raw.length === 0 || raw.length > ec.size) {
       throw new KeyError(`${ec.crv} private key of ${raw.length} octets (want ${ec.size})`);
+    }
+    // The scalar is an integer: BIND (OpenSSL's BN_bn2bin) writes it without leading zero
+    // octets, so about one key in 256 is shorter than the curve size. Left-pad it.
+    if (raw.length < ec.size) {
+      const padded = new Uint8Array(ec.size);
+      padded.set(raw, ec.size - raw.length);
+      raw = padded;
     }
     try {
       const ecdh = createECDH(ec.ossl);
