@@ -498,19 +498,20 @@ export class ActorHost {
   }
 
   #viewResident(r: Resident): MachineView {
-    const snap = r.actor.getPersistedSnapshot() as { status?: unknown; value?: unknown; context?: unknown };
-    return {
-      zone: r.zone,
-      machineId: r.machineId,
-      kind: r.kind,
-      status: snap.status,
-      value: snap.value,
-      context: snap.context,
-      deadlines: deadlinesOf(snap),
-      revision: r.revision,
-      updatedAt: r.updatedAt,
-      writer: this.replicaId,
-    };
+    const snapshot = r.actor.getPersistedSnapshot();
+    return viewOf(
+      {
+        v: RECORD_VERSION,
+        kind: r.kind,
+        zone: r.zone,
+        machineId: r.machineId,
+        snapshot,
+        deadlines: deadlinesOf(snapshot),
+        updatedAt: r.updatedAt,
+        writer: this.replicaId,
+      },
+      r.revision,
+    );
   }
 
   #drop(r: Resident): void {
