@@ -31,14 +31,6 @@ export function encodeRrsigHeader(f: Omit<RrsigFields, 'signature'>, signerWire?
   return out;
 }
 
-export function encodeRrsig(f: RrsigFields): Uint8Array {
-  const head = encodeRrsigHeader(f);
-  const out = new Uint8Array(head.length + f.signature.length);
-  out.set(head, 0);
-  out.set(f.signature, head.length);
-  return out;
-}
-
 /** Decodes RRSIG RDATA; throws DnssecWireError on malformed input. */
 export function decodeRrsig(rdata: Uint8Array): RrsigFields {
   if (rdata.length < 19) throw new DnssecWireError(`RRSIG RDATA too short (${rdata.length} octets)`);

@@ -196,15 +196,3 @@ export function rrsigRR(job: SignJob, signature: Uint8Array): RR {
 export function runSignJob(job: SignJob): RR {
   return rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input));
 }
-
-/** Signs an RRset (all RRs share owner, type, class and TTL; RDATA canonical) with one key. */
-export function signRRset(
-  rrs: readonly RR[],
-  key: SigningKey,
-  times: SignatureTimes,
-): RR {
-  const first = rrs[0];
-  if (first === undefined) throw new RangeError('cannot sign an empty RRset');
-  const job = prepareSign(first.name, first.type, first.class, first.ttl, rrs.map((r) => r.rdata), key, times);
-  return runSignJob(job);
-}
