@@ -7,22 +7,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { generateKey, SignedZone, type Denial } from '../dns/dnssec/index.ts';
-import { nameToWire, parseName } from '../dns/name.ts';
+import { parseName } from '../dns/name.ts';
 import type { RR } from '../dns/rr.ts';
 import { RRType, typeToString } from '../dns/types.ts';
 import { haveBinary } from './support/daemon.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
+import { a, cat, ns, rr, soa, txt } from './support/records.ts';
 
 const run = promisify(execFile);
 const origin = parseName('example.');
-const cat = (...p: Uint8Array[]): Uint8Array => Uint8Array.from(p.flatMap((x) => [...x]));
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-const rr = (name: string, type: number, rdata: Uint8Array, ttl = 3600): RR => ({ name: parseName(name), type, class: 1, ttl, rdata });
-const a = (name: string, ip: string): RR => rr(name, RRType.A, Uint8Array.from(ip.split('.').map(Number)));
-const ns = (name: string, target: string): RR => rr(name, RRType.NS, nameToWire(parseName(target)));
-const txt = (name: string, s: string): RR => rr(name, RRType.TXT, cat(Uint8Array.of(s.length), Buffer.from(s)));
-const soa = (serial: number): RR =>
-  rr('example.', RRType.SOA, cat(nameToWire(parseName('ns1.example.')), nameToWire(parseName('h.example.')), u32(serial), u32(7200), u32(3600), u32(1209600), u32(300)));
 
 function zone(): RR[] {
   const out = [

@@ -9,14 +9,9 @@ import { base32hex, decodeNsec3, nsec3Hash } from './nsec3.ts';
 import { decodeRrsig } from './rrsig.ts';
 import { SignedZone, type Denial } from './signer.ts';
 import { verifyRrsig } from './verify.ts';
+import { a, cat, ns, rr, txt, u32 } from '../../test/support/records.ts';
 
 const origin = parseName('example.');
-const cat = (...p: Uint8Array[]): Uint8Array => Uint8Array.from(p.flatMap((x) => [...x]));
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-const rr = (name: string, type: number, rdata: Uint8Array): RR => ({ name: parseName(name), type, class: 1, ttl: 3600, rdata });
-const a = (name: string, ip: string): RR => rr(name, RRType.A, Uint8Array.from(ip.split('.').map(Number)));
-const ns = (name: string, target: string): RR => rr(name, RRType.NS, nameToWire(parseName(target)));
-const txt = (name: string, s: string): RR => rr(name, RRType.TXT, cat(Uint8Array.of(s.length), Buffer.from(s)));
 const records: RR[] = [
   rr('example.', RRType.SOA, cat(nameToWire(parseName('ns1.example.')), nameToWire(parseName('h.example.')), u32(1), u32(7200), u32(3600), u32(1209600), u32(300))),
   ns('example.', 'ns1.example.'),

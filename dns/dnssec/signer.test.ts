@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { nameToWire, parseName } from '../name.ts';
+import { parseName } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
 import { CDS_DELETE, dsFromDnskey } from './ds.ts';
@@ -11,18 +11,10 @@ import { decodeNsec3 } from './nsec3.ts';
 import { decodeRrsig } from './rrsig.ts';
 import { SignedZone, type Denial } from './signer.ts';
 import { verifyRrsig } from './verify.ts';
+import { a, cat, ns, rr, soa, txt, u16 } from '../../test/support/records.ts';
 
 const origin = parseName('example.');
 const NOW = 1_800_000_000;
-const cat = (...p: Uint8Array[]): Uint8Array => Uint8Array.from(p.flatMap((x) => [...x]));
-const u16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-const rr = (name: string, type: number, rdata: Uint8Array, ttl = 3600): RR => ({ name: parseName(name), type, class: 1, ttl, rdata });
-const a = (name: string, ip: string): RR => rr(name, RRType.A, Uint8Array.from(ip.split('.').map(Number)));
-const ns = (name: string, target: string): RR => rr(name, RRType.NS, nameToWire(parseName(target)));
-const txt = (name: string, s: string): RR => rr(name, RRType.TXT, cat(Uint8Array.of(s.length), Buffer.from(s)));
-const soa = (serial: number): RR =>
-  rr('example.', RRType.SOA, cat(nameToWire(parseName('ns1.example.')), nameToWire(parseName('h.example.')), u32(serial), u32(7200), u32(3600), u32(1209600), u32(300)));
 
 function baseZone(): RR[] {
   return [
