@@ -47,11 +47,29 @@ export function signatureInput(
   canonicalRdatas: readonly Uint8Array[],
 ): Uint8Array {
   const sorted = sortRdata(canonicalRdatas);
-  let len = header.length;
-  for (const r of sorted) len += ownerWire.length + 10 + r.length;
-  const out = new Uint8Array(len);
+  const out = new Uint8Array(header.length + canonicalRRsLength(ownerWire, sorted));
   out.set(header, 0);
-  let o = header.length;
+  writeCanonicalRRs(out, header.length, ownerWire, type, klass, originalTtl, sorted);
+  return out;
+}
+
+/** Bytes of the RRs of a set in canonical form (after the RRSIG header). */
+function canonicalRRsLength(ownerWire: Uint8Array, sorted: readonly Uint8Array[]): number {
+  let len = 0;
+  for (const r of sorted) len += ownerWire.length + 10 + r.length;
+  return len;
+}
+
+/** Writes the RRs of a set (RDATA canonical and sorted) in canonical form at `o`. */
+function writeCanonicalRRs(
+  out: Uint8Array,
+  o: number,
+  ownerWire: Uint8Array,
+  type: number,
+  klass: number,
+  ttl: number,
+  sorted: readonly Uint8Array[],
+): void {
   for (const r of sorted) {
     out.set(ownerWire, o);
     o += ownerWire.length;
@@ -59,16 +77,12 @@ export function signatureInput(
     out[o + 1] = type & 0xff;
     out[o + 2] = klass >> 8;
     out[o + 3] = klass & 0xff;
-    out[o + 4] = (originalTtl >>> 24) & 0xff;
-    out[o + 5] = (originalTtl >>> 16) & 0xff;
-    out[o + 6] = (originalTtl >>> 8) & 0xff;
-    out[o + 7] = originalTtl & 0xff;
+    writeU32(out, o + 4, ttl);
     out[o + 8] = r.length >> 8;
     out[o + 9] = r.length & 0xff;
     out.set(r, o + 10);
     o += 10 + r.length;
   }
-  return out;
 }
 
 /** Validity window of one signature. */
@@ -147,8 +161,7 @@ export function prepareSign(
   // Header and RRs are written into one buffer; the header is a view of its start.
   const sorted = canonicalRdatas.length > 1 ? sortRdata(canonicalRdatas) : canonicalRdatas;
   const headLen = 18 + signerWire.length;
-  let len = headLen;
-  for (const r of sorted) len += ownerWire.length + 10 + r.length;
+  const len = headLen + canonicalRRsLength(ownerWire, sorted);
   const input: Uint8Array = Buffer.allocUnsafe(len); // pooled: no backing store per RRset
   input[0] = type >> 8;
   input[1] = type & 0xff;
@@ -160,20 +173,7 @@ export function prepareSign(
   input[16] = key.keyTag >> 8;
   input[17] = key.keyTag & 0xff;
   input.set(signerWire, 18);
-  let o = headLen;
-  for (const r of sorted) {
-    input.set(ownerWire, o);
-    o += ownerWire.length;
-    input[o] = type >> 8;
-    input[o + 1] = type & 0xff;
-    input[o + 2] = klass >> 8;
-    input[o + 3] = klass & 0xff;
-    writeU32(input, o + 4, ttl);
-    input[o + 8] = r.length >> 8;
-    input[o + 9] = r.length & 0xff;
-    input.set(r, o + 10);
-    o += 10 + r.length;
-  }
+  writeCanonicalRRs(input, headLen, ownerWire, type, klass, ttl, sorted);
   return { owner, type, klass, ttl, key, header: input.subarray(0, headLen), input, target };
 }
 
