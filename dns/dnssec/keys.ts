@@ -1,5 +1,6 @@
 // DNSSEC keys: generation with node:crypto, DNSKEY RDATA <-> public key, raw private key import,
 // and the signing/verification primitives used by sign.ts and verify.ts.
+import * as nodeCrypto from 'node:crypto';
 import {
   createECDH,
   createPrivateKey,
@@ -11,6 +12,7 @@ import {
 } from 'node:crypto';
 import type { Fqdn } from '../name.ts';
 import { algorithmName, SIGNING_ALGORITHMS } from './algorithms.ts';
+import { createEcdsaSigner, type EcdsaSign } from './ecdsa.ts';
 import { AlgorithmError, DnssecWireError, KeyError } from './errors.ts';
 import { keyTag } from './keytag.ts';
 
@@ -210,12 +212,30 @@ export function generateKey(zone: Fqdn, algorithm: number, flags: number): Signi
   return signingKeyFromPrivate(zone, algorithm, flags, privateKey);
 }
 
+const ecdsaSigners = new WeakMap<KeyObject, EcdsaSign>();
+
+/**
+ * The ECDSA signer of a private key (ecdsa.ts), made once per key. Its first signature is
+ * checked with node:crypto's verify, so a key that does not convert cleanly fails here, once.
+ */
+export function ecdsaSignerFor(algorithm: number, key: KeyObject): EcdsaSign {
+  let signer = ecdsaSigners.get(key);
+  if (signer !== undefined) return signer;
+  const ec = ecCurves[algorithm];
+  if (ec === undefined) throw new AlgorithmError(`cannot sign with algorithm ${algorithm}`, algorithm);
+  signer = createEcdsaSigner(nodeCrypto, algorithm, privateKeyRaw(algorithm, key));
+  const probe = Buffer.from('mpdns ecdsa self-test');
+  if (!cryptoVerify(ec.hash, probe, { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' }, signer(probe))) {
+    throw new KeyError(`${ec.crv} private key failed the signing self-test`);
+  }
+  ecdsaSigners.set(key, signer);
+  return signer;
+}
+
 /** Signs `data` as DNSSEC wants it: Ed25519 raw, ECDSA as r||s (IEEE P1363). */
 export function signData(algorithm: number, key: KeyObject, data: Uint8Array): Uint8Array {
   if (algorithm === 15) return cryptoSign(null, data, key);
-  const ec = ecCurves[algorithm];
-  if (ec === undefined) throw new AlgorithmError(`cannot sign with algorithm ${algorithm}`, algorithm);
-  return cryptoSign(ec.hash, data, { key, dsaEncoding: 'ieee-p1363' });
+  return ecdsaSignerFor(algorithm, key)(data);
 }
 
 /** Verifies a DNSSEC signature; ECDSA signatures are r||s and high-S is accepted. */

@@ -1,26 +1,28 @@
 // Parallel signing with worker_threads: signature inputs in, signatures out. Each worker gets
-// the private keys once (PKCS#8 DER) and then signs batches; the hot path stays in node:crypto.
+// the private keys once (Ed25519 as PKCS#8 DER, ECDSA as the raw scalar) and then signs batches
+// as the main thread does (node:crypto; ECDSA through dns/dnssec/ecdsa.ts).
 import { Worker } from 'node:worker_threads';
-import type { SigningKey } from '../dnssec/keys.ts';
+import { createEcdsaSigner } from '../dnssec/ecdsa.ts';
+import { privateKeyRaw, type SigningKey } from '../dnssec/keys.ts';
 
-// The worker is plain JavaScript evaluated from a string, so it runs under any loader.
+// The worker is plain JavaScript evaluated from a string, so it runs under any loader. The
+// ECDSA signer is dns/dnssec/ecdsa.ts's own function, sent as source text (it is written to be
+// self-contained; __name is the helper that esbuild, and so tsx, wraps named functions in).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const __name = (f) => f;
+const createEcdsaSigner = ${createEcdsaSigner.toString()};
 const done = new Int32Array(workerData.done);
-const keys = workerData.keys.map((k) => ({
-  alg: k.algorithm,
-  key: crypto.createPrivateKey({ key: Buffer.from(k.der), format: 'der', type: 'pkcs8' }),
-}));
+const keys = workerData.keys.map((k) => k.algorithm === 15
+  ? ((key) => (data) => crypto.sign(null, data, key))(crypto.createPrivateKey({ key: Buffer.from(k.der), format: 'der', type: 'pkcs8' }))
+  : createEcdsaSigner(crypto, k.algorithm, new Uint8Array(k.scalar)));
 parentPort.on('message', (m) => {
   const data = new Uint8Array(m.data);
   const sigs = [];
   let total = 0;
   for (let i = 0; i < m.keyIdx.length; i++) {
-    const k = keys[m.keyIdx[i]];
-    const input = data.subarray(m.offsets[i], m.offsets[i + 1]);
-    const s = k.alg === 15 ? crypto.sign(null, input, k.key)
-      : crypto.sign(k.alg === 14 ? 'sha384' : 'sha256', input, { key: k.key, dsaEncoding: 'ieee-p1363' });
+    const s = keys[m.keyIdx[i]](data.subarray(m.offsets[i], m.offsets[i + 1]));
     sigs.push(s);
     total += s.length;
   }
@@ -59,7 +61,9 @@ export class SignPool {
   constructor(keys: readonly SigningKey[], threads: number) {
     const payload = keys.map((k, i) => {
       this.keyIndex.set(k, i);
-      return { algorithm: k.algorithm, der: k.privateKey.export({ format: 'der', type: 'pkcs8' }) };
+      return k.algorithm === 15
+        ? { algorithm: k.algorithm, der: k.privateKey.export({ format: 'der', type: 'pkcs8' }) }
+        : { algorithm: k.algorithm, scalar: privateKeyRaw(k.algorithm, k.privateKey) };
     });
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { keys: payload, done: this.done.buffer } });
