@@ -14,7 +14,7 @@ const noActors = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bin/**', 'docs/**', 'deploy/**', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bin/**', 'docs/**', 'deploy/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

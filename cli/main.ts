@@ -1,4 +1,6 @@
 // The mpdns command: dispatches to one subcommand per file in cli/.
+import pkg from '../package.json' with { type: 'json' };
+
 const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   ctl: () => import('./ctl.ts'),
   query: () => import('./query.ts'),
@@ -11,6 +13,12 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h') {
     process.stdout.write(`usage: mpdns <command> [options]\n\ncommands: ${Object.keys(commands).join(', ')}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    // Which copy runs: dist/main.js (the bundle) or cli/main.ts (the sources, through tsx).
+    const from = new URL(import.meta.url).pathname.split('/').slice(-2).join('/');
+    process.stdout.write(`mpdns ${pkg.version} (${from})\n`);
+    return 0;
   }
   const load = commands[name];
   if (load === undefined) {
