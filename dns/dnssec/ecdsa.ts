@@ -4,8 +4,8 @@
 // setup); the curve work itself is the smaller part. Here OpenSSL still does every
 // point multiplication, and only the scalar equation of the signature is done in BigInt:
 //
-//   k    random in [1, n-1]                 crypto.randomFillSync (OpenSSL's CSPRNG)
-//   R    = k·G                              ECDH setPrivateKey (OpenSSL, constant time)
+//   k    random in [1, n-1], R = k·G       ECDH generateKeys (OpenSSL's key generation:
+//                                           its CSPRNG, constant-time multiplication)
 //   r    = x(R) mod n
 //   s    = k⁻¹ (e + r·d) mod n              BigInt; e = the message hash
 //
@@ -40,7 +40,6 @@ export function createEcdsaSigner(crypto: typeof NodeCrypto, algorithm: number, 
   const d = toBig(scalar);
   if (d <= 0n || d >= n) throw new RangeError('ECDSA private scalar out of range');
   const ecdh = crypto.createECDH(curve.ossl);
-  const kBytes = Buffer.alloc(size);
 
   const modPow = (base: bigint, exp: bigint): bigint => {
     let result = 1n;
@@ -54,29 +53,32 @@ export function createEcdsaSigner(crypto: typeof NodeCrypto, algorithm: number, 
     return result;
   };
 
-  // Precomputed (k⁻¹, r) pairs, used from the end; never reused.
+  // Precomputed nonces, used from the end and never reused: k⁻¹, k⁻¹·r·d mod n, and r in hex.
   let kInv: bigint[] = [];
-  let rs: bigint[] = [];
+  let kInvRd: bigint[] = [];
+  let rHex: string[] = [];
   let batch = 4;
   const refill = (): void => {
     const count = batch;
     batch = Math.min(256, batch * 2);
-    // size + 16 random octets reduced mod n - 1: the bias is below 2^-128 (FIPS 186-5 A.3.1).
-    const random = crypto.randomFillSync(Buffer.alloc(count * (size + 16)));
-    const ks: bigint[] = new Array<bigint>(count);
-    const r: bigint[] = new Array<bigint>(count);
-    for (let i = 0; i < count; i++) {
-      const raw = BigInt('0x' + random.toString('hex', i * (size + 16), (i + 1) * (size + 16)));
-      const k = (raw % (n - 1n)) + 1n;
-      kBytes.write(k.toString(16).padStart(hexLen, '0'), 'hex');
-      ecdh.setPrivateKey(kBytes);
-      // Uncompressed point 04 || x || y.
-      const x = BigInt('0x' + ecdh.getPublicKey().toString('hex', 1, 1 + size));
-      ks[i] = k;
-      r[i] = x % n;
+    const ks: bigint[] = [];
+    const rs: bigint[] = [];
+    const rh: string[] = [];
+    while (ks.length < count) {
+      // OpenSSL picks k uniformly in [1, n-1] and computes k·G (uncompressed: 04 || x || y).
+      const point = ecdh.generateKeys();
+      const priv = ecdh.getPrivateKey();
+      const k = toBig(priv);
+      priv.fill(0);
+      const xHex = point.toString('hex', 1, 1 + size);
+      let r = BigInt('0x' + xHex);
+      const reduced = r >= n;
+      if (reduced) r -= n; // x < p < 2n
+      if (r === 0n) continue;
+      ks.push(k);
+      rs.push(r);
+      rh.push(reduced ? r.toString(16).padStart(hexLen, '0') : xHex);
     }
-    random.fill(0);
-    kBytes.fill(0);
     // Montgomery's trick: one inversion (Fermat, n is prime) for the whole batch.
     const prefix: bigint[] = new Array<bigint>(count);
     let acc = 1n;
@@ -86,24 +88,29 @@ export function createEcdsaSigner(crypto: typeof NodeCrypto, algorithm: number, 
     }
     let inv = modPow(acc, n - 2n);
     const inverses: bigint[] = new Array<bigint>(count);
+    const rd: bigint[] = new Array<bigint>(count);
     for (let i = count - 1; i >= 0; i--) {
-      inverses[i] = (inv * (prefix[i] as bigint)) % n;
+      const ki = (inv * (prefix[i] as bigint)) % n;
+      inverses[i] = ki;
+      rd[i] = (((ki * (rs[i] as bigint)) % n) * d) % n;
       inv = (inv * (ks[i] as bigint)) % n;
     }
     kInv = inverses;
-    rs = r;
+    kInvRd = rd;
+    rHex = rh;
   };
 
   return (data: Uint8Array): Uint8Array => {
-    const e = toBig(crypto.createHash(hash).update(data).digest());
+    const e = BigInt('0x' + crypto.hash(hash, data, 'hex'));
     for (;;) {
       if (kInv.length === 0) refill();
       const ki = kInv.pop() as bigint;
-      const r = rs.pop() as bigint;
-      if (r === 0n) continue;
-      const s = (ki * ((e + r * d) % n)) % n;
+      const krd = kInvRd.pop() as bigint;
+      const r = rHex.pop() as string;
+      // s = k⁻¹(e + r·d) = k⁻¹·e + k⁻¹·r·d (mod n)
+      const s = (ki * e + krd) % n;
       if (s === 0n) continue;
-      return Buffer.from(r.toString(16).padStart(hexLen, '0') + s.toString(16).padStart(hexLen, '0'), 'hex');
+      return Buffer.from(r + s.toString(16).padStart(hexLen, '0'), 'hex');
     }
   };
 }
