@@ -200,32 +200,8 @@ async function readForeign(file: string, origin: Fqdn, algorithm: number): Promi
  * RFC 3597 form, so that the signed zone loads in BIND, NSD, Knot and ldns, which do not know them.
  */
 const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
-const PRIVATE_MNEMONICS = new Set(
-  Object.values(RRType).filter(privateUse).map((t) => typeToString(t)),
-);
-/** Type-list fields (RRSIG type covered, NSEC/NSEC3 bitmaps) with private types as TYPEnnn. */
-const TYPE_LIST_START: ReadonlyMap<number, number> = new Map([
-  [RRType.RRSIG, 0],
-  [RRType.NSEC, 1],
-  [RRType.NSEC3, 5],
-]);
-
-function rdataTextForOthers(type: number, rdata: Uint8Array): string {
-  const text = fastRdataText(type, rdata);
-  const start = TYPE_LIST_START.get(type);
-  if (start === undefined) return text;
-  const fields = text.split(' ');
-  const end = type === RRType.RRSIG ? 1 : fields.length;
-  let changed = false;
-  for (let i = start; i < end; i++) {
-    const f = fields[i] as string;
-    if (PRIVATE_MNEMONICS.has(f)) {
-      fields[i] = `TYPE${RRType[f as keyof typeof RRType]}`;
-      changed = true;
-    }
-  }
-  return changed ? fields.join(' ') : text;
-}
+/** Type names for other software: private-use types as TYPEnnn (RFC 3597). */
+const typeNameForOthers = (type: number): string => (privateUse(type) ? `TYPE${type}` : typeToString(type));
 
 /**
  * Presentation text of RRs, one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
@@ -238,7 +214,7 @@ export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<U
   for (const r of records) {
     const line = privateUse(r.type)
       ? `${r.name}\t${r.ttl}\t${classToString(r.class)}\tTYPE${r.type}\t${genericText(r.rdata)}\n`
-      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${rdataTextForOthers(r.type, r.rdata)}\n`;
+      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata, typeNameForOthers)}\n`;
     if (buf.length - o < line.length * 3) {
       if (o > 0) yield buf.subarray(0, o);
       o = 0;

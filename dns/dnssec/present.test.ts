@@ -5,10 +5,11 @@ import { rdataToText } from '../rdata/index.ts';
 import { RRType } from '../types.ts';
 import { generateKey } from './keys.ts';
 import { encodeNsec } from './nsec.ts';
+import { encodeNsec3 } from './nsec3.ts';
 import { fastRdataText } from './present.ts';
 import { prepareSign, runSignJob } from './sign.ts';
 
-test('fast RRSIG and NSEC text equals rdataToText', { timeout: 5000 }, () => {
+test('fast RRSIG, NSEC and NSEC3 text equals rdataToText', { timeout: 5000 }, () => {
   const zone = parseName('ex\\.ample.test.');
   const key = generateKey(zone, 15, 256);
   const sig = runSignJob(prepareSign(parseName('*.w.test.'), RRType.TXT, 1, 300, [Uint8Array.of(1, 0x61)], key, { inception: 1_800_000_000, expiration: 1_801_234_567 }));
@@ -25,4 +26,22 @@ test('fast RRSIG and NSEC text equals rdataToText', { timeout: 5000 }, () => {
     const rdata = encodeNsec(parseName(next), types);
     assert.equal(fastRdataText(RRType.NSEC, rdata), rdataToText(RRType.NSEC, rdata));
   }
+  for (const salt of [new Uint8Array(0), Uint8Array.of(0xab, 0x01)]) {
+    for (const types of [[], [1, 2, 6, 46, 48, 51], [1, 65285]]) {
+      const rdata = encodeNsec3({ hashAlgorithm: 1, flags: 1, iterations: 12, salt, nextHashed: new Uint8Array(20).fill(0x5a), types });
+      assert.equal(fastRdataText(RRType.NSEC3, rdata), rdataToText(RRType.NSEC3, rdata));
+    }
+  }
+});
+
+test('fast text names types inside RDATA with the caller\'s namer (TYPEnnn for other software)', () => {
+  const generic = (t: number): string => (t >= 0xff00 ? `TYPE${t}` : t === 1 ? 'A' : `T${t}`);
+  const nsec = encodeNsec(parseName('b.test.'), [1, 65285]);
+  assert.equal(fastRdataText(RRType.NSEC, nsec, generic), 'b.test. A TYPE65285');
+  // The bit map text is cached per namer: the default namer still gives the mnemonic.
+  assert.equal(fastRdataText(RRType.NSEC, nsec), 'b.test. A HSYNC');
+  const key = generateKey(parseName('test.'), 15, 256);
+  const sig = runSignJob(prepareSign(parseName('test.'), 65285, 1, 300, [Uint8Array.of(0)], key, { inception: 1_800_000_000, expiration: 1_801_234_567 }));
+  assert.match(fastRdataText(RRType.RRSIG, sig.rdata, generic), /^TYPE65285 15 1 300 /);
+  assert.match(fastRdataText(RRType.RRSIG, sig.rdata), /^HSYNC 15 1 300 /);
 });

@@ -1,11 +1,12 @@
-// Fast presentation text of the records the signer makes in bulk (RRSIG and NSEC): a signed
+// Fast presentation text of the records the signer makes in bulk (RRSIG, NSEC, NSEC3): a signed
 // zone of 100,000 names prints hundreds of thousands of them. Output equals dns/rdata's
-// rdataToText; other types go through it.
+// rdataToText; other types go through it. `typeName` names the types inside the RDATA (type
+// covered, bit maps), so a caller can write private-use types as TYPEnnn for other software.
+import { formatBase32Hex } from '../rdata/text.ts';
 import { rdataToText } from '../rdata/index.ts';
-import { typeToString } from '../types.ts';
 import { decodeTypeBitmap } from './bitmap.ts';
 import { labelToText } from '../name.ts';
-import { RRType } from '../types.ts';
+import { RRType, typeToString } from '../types.ts';
 
 const dayCache = new Map<number, string>();
 const two = (n: number): string => (n < 10 ? '0' : '') + String(n);
@@ -27,17 +28,17 @@ function nameAt(b: Uint8Array, o: number): [string, number] {
   let s = '';
   for (;;) {
     const len = b[o];
-    if (len === undefined || len > 63) throw new RangeError('bad name');
+    if (len === undefined || len > 63 || o + 1 + len > b.length) throw new RangeError('bad name');
     if (len === 0) return [s === '' ? '.' : s, o + 1];
-    const label = b.subarray(o + 1, o + 1 + len);
     let plain = true;
-    for (const c of label) {
+    for (let i = o + 1; i <= o + len; i++) {
+      const c = b[i] as number;
       if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f)) {
         plain = false;
         break;
       }
     }
-    s += (plain ? String.fromCharCode(...label) : labelToText(label)) + '.';
+    s += (plain ? Buffer.from(b.buffer, b.byteOffset + o + 1, len).toString('latin1') : labelToText(b.subarray(o + 1, o + 1 + len))) + '.';
     o += 1 + len;
   }
 }
@@ -64,24 +65,53 @@ function signerAt(b: Uint8Array): [string, number] {
   return r;
 }
 
-function rrsigText(b: Uint8Array): string {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+function rrsigText(b: Uint8Array, typeName: (type: number) => string): string {
   const [signer, o] = signerAt(b);
   const sig = Buffer.from(b.buffer, b.byteOffset + o, b.byteLength - o).toString('base64');
-  return `${typeToString(v.getUint16(0))} ${b[2]} ${b[3]} ${v.getUint32(4)} ${sigTimeText(v.getUint32(8))} ${sigTimeText(v.getUint32(12))} ${v.getUint16(16)} ${signer} ${sig}`;
+  const u32 = (i: number): number => (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
+  return `${typeName(((b[0] as number) << 8) | (b[1] as number))} ${b[2]} ${b[3]} ${u32(4)} ${sigTimeText(u32(8))} ${sigTimeText(u32(12))} ${((b[16] as number) << 8) | (b[17] as number)} ${signer} ${sig}`;
 }
 
-function nsecText(b: Uint8Array): string {
+// Bit map text by bit map octets (and namer): a signed zone has few distinct type sets.
+const bitmapTexts = new WeakMap<(type: number) => string, Map<string, string>>();
+
+/** " A NS SOA ..." for a type bit map (empty for an empty one), with a leading space. */
+function bitmapText(b: Uint8Array, o: number, typeName: (type: number) => string): string {
+  let cache = bitmapTexts.get(typeName);
+  if (cache === undefined) {
+    cache = new Map();
+    bitmapTexts.set(typeName, cache);
+  }
+  const key = Buffer.from(b.buffer, b.byteOffset + o, b.byteLength - o).toString('latin1');
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = decodeTypeBitmap(b.subarray(o)).map((t) => ` ${typeName(t)}`).join('');
+    if (cache.size < 10_000) cache.set(key, text);
+  }
+  return text;
+}
+
+function nsecText(b: Uint8Array, typeName: (type: number) => string): string {
   const [next, o] = nameAt(b, 0);
-  const types = decodeTypeBitmap(b.subarray(o));
-  return types.length === 0 ? next : `${next} ${types.map(typeToString).join(' ')}`;
+  return next + bitmapText(b, o, typeName);
 }
 
-/** Presentation text of RDATA; RRSIG and NSEC take a fast path. */
-export function fastRdataText(type: number, rdata: Uint8Array): string {
+function nsec3Text(b: Uint8Array, typeName: (type: number) => string): string {
+  const saltLen = b[4] as number;
+  const hashAt = 5 + saltLen;
+  const hashLen = b[hashAt];
+  if (hashLen === undefined || hashAt + 1 + hashLen > b.length) throw new RangeError('bad NSEC3');
+  const salt = saltLen === 0 ? '-' : Buffer.from(b.buffer, b.byteOffset + 5, saltLen).toString('hex').toUpperCase();
+  const next = formatBase32Hex(b.subarray(hashAt + 1, hashAt + 1 + hashLen));
+  return `${b[0]} ${b[1]} ${((b[2] as number) << 8) | (b[3] as number)} ${salt} ${next}${bitmapText(b, hashAt + 1 + hashLen, typeName)}`;
+}
+
+/** Presentation text of RDATA; RRSIG, NSEC and NSEC3 take a fast path. */
+export function fastRdataText(type: number, rdata: Uint8Array, typeName: (type: number) => string = typeToString): string {
   try {
-    if (type === RRType.RRSIG && rdata.length > 19) return rrsigText(rdata);
-    if (type === RRType.NSEC) return nsecText(rdata);
+    if (type === RRType.RRSIG && rdata.length > 19) return rrsigText(rdata, typeName);
+    if (type === RRType.NSEC) return nsecText(rdata, typeName);
+    if (type === RRType.NSEC3 && rdata.length >= 6) return nsec3Text(rdata, typeName);
   } catch {
     // fall through to the general printer
   }
