@@ -228,25 +228,34 @@ export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<U
   if (o > 0) yield buf.subarray(0, o);
 }
 
-/** Writes every file to a temporary name, then renames them all; on error removes the temps. */
-async function writeAtomically(files: readonly { path: string; chunks: Iterable<Uint8Array | string> }[]): Promise<void> {
-  const temps = files.map((f) => ({ ...f, tmp: `${f.path}.tmp-${process.pid}` }));
-  try {
-    for (const f of temps) {
-      const fd = openSync(f.tmp, 'w');
-      try {
-        for (const c of f.chunks) {
-          if (typeof c === 'string') writeSync(fd, c);
-          else writeSync(fd, c);
-        }
-      } finally {
-        closeSync(fd);
-      }
-    }
-    for (const f of temps) await rename(f.tmp, f.path);
-  } catch (err) {
-    await Promise.all(temps.map((f) => rm(f.tmp, { force: true })));
-    throw err;
+/** A file written under a temporary name and renamed into place by commit(); abort() removes it. */
+class AtomicFile {
+  private readonly tmp: string;
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.tmp = `${path}.tmp-${process.pid}`;
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  write(chunk: Uint8Array | string): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let o = 0; o < bytes.length; ) o += writeSync(this.fd as number, bytes, o);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  async commit(): Promise<void> {
+    this.close();
+    await rename(this.tmp, this.path);
+  }
+
+  async abort(): Promise<void> {
+    this.close();
+    await rm(this.tmp, { force: true });
   }
 }
 
@@ -261,9 +270,11 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   // The workers start (a V8 isolate each, keys imported) while this thread reads the zone.
   // This thread signs too (signParallel), so N threads are N - 1 workers.
   const pool = opts.threads > 1 ? new SignPool(keys, opts.threads - 1) : undefined;
+  const files: AtomicFile[] = [];
   let signed: SignedZone;
   let records: RR[];
   let t1: number;
+  let t2: number;
   try {
     records = await readZoneRecords(opts.zone, opts.origin);
     t1 = performance.now();
@@ -274,26 +285,37 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
       denial: opts.denial,
       policy: { inceptionOffset: -3600, validity: Math.round(opts.validityDays * 86400), jitter: Math.round(opts.validityDays * 86400 * 0.1), seed: 0x6d70646e },
     };
+    const out = new AtomicFile(opts.out);
+    files.push(out);
+    const write = (rrs: Iterable<RR>): void => {
+      for (const chunk of formatZone(rrs)) out.write(chunk);
+    };
     try {
-      signed = pool !== undefined ? await SignedZone.signParallel(records, cfg, pool) : SignedZone.sign(records, cfg);
+      // With workers, names are written as soon as they are signed, while the rest is signing.
+      signed = pool !== undefined ? await SignedZone.signParallel(records, cfg, pool, undefined, { onReady: write }) : SignedZone.sign(records, cfg);
     } catch (err) {
       if (err instanceof DnsError) throw new DnssecError(`${opts.zone}: ${err.message}`, { cause: err });
       throw err;
     }
+    t2 = performance.now();
+    if (pool === undefined) write(signed.records());
+    const ds = new AtomicFile(opts.dsOut);
+    files.push(ds);
+    for (const d of signed.dsSet(2)) ds.write(`${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`);
+  } catch (err) {
+    await Promise.all(files.map((f) => f.abort()));
+    throw err;
   } finally {
     await pool?.close();
   }
-  const t2 = performance.now();
-  const ds = signed
-    .dsSet(2)
-    .map((d) => `${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`)
-    .join('');
   const generatedKeys: string[] = [];
-  if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(opts.keyDir, k));
-  await writeAtomically([
-    { path: opts.out, chunks: formatZone(signed.records()) },
-    { path: opts.dsOut, chunks: [ds] },
-  ]);
+  try {
+    if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(opts.keyDir, k));
+    for (const f of files) await f.commit();
+  } catch (err) {
+    await Promise.all(files.map((f) => f.abort()));
+    throw err;
+  }
   const t3 = performance.now();
   return {
     out: opts.out,

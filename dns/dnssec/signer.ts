@@ -136,6 +136,7 @@ export class SignedZone {
   private now = 0;
   private inline = false;
   private sink: ((job: Job) => void) | undefined;
+  private progress: ((sections: number) => void) | undefined;
 
   private constructor(cfg: SignerConfig) {
     this.origin = cfg.origin;
@@ -185,50 +186,90 @@ export class SignedZone {
   }
 
   /**
-   * Signs a zone with a worker pool (see dns/net/sign-pool.ts) and this thread together. Batches go to the
-   * workers while the rest of the zone is still being prepared; when every worker already has
-   * `ahead` batches queued, this thread signs the next RRsets itself instead of waiting, so
-   * `--threads 2` is this thread plus one worker. The workers' progress is read from shared
-   * memory because this thread, busy preparing, does not see their replies until the end.
+   * Signs a zone with a worker pool (dns/net/sign-pool.ts) and this thread together, and hands
+   * out the signed zone's records in output order while the rest is still being signed.
+   *
+   * This thread prepares every signature input first (in output order, cut into batches of
+   * `batchSize`); meanwhile the workers are kept `ahead` batches deep with the newest batches.
+   * Then this thread walks the batches from the front: a batch nobody has taken it signs itself,
+   * one a worker has it waits for; after each, the names whose signatures are all done go to
+   * `onReady` (formatting and writing them overlaps the workers' signing). The two ends meet in
+   * the middle, so neither thread idles at the end. The workers' progress is read from shared
+   * memory (`backlog()`) because replies are only seen when this thread waits.
    */
   static async signParallel(
     records: readonly RR[],
     cfg: SignerConfig,
     pool: BatchSigner,
     now: number = Math.floor(Date.now() / 1000),
-    batchSize = 256,
-    ahead = 2,
+    opts: { readonly batchSize?: number; readonly ahead?: number; readonly onReady?: (records: Iterable<RR>) => void } = {},
   ): Promise<SignedZone> {
+    const batchSize = opts.batchSize ?? 256;
+    const limit = pool.size * batchSize * (opts.ahead ?? 2);
     const z = new SignedZone(cfg);
-    const pending: Promise<void>[] = [];
-    const limit = pool.size * batchSize * ahead;
-    let batch: Job[] = [];
-    const flush = (): void => {
-      const b = batch;
-      batch = [];
-      pending.push(
-        pool.signBatch(b).then((sigs) => {
-          b.forEach((j, i) => j.target.push(rrsigRR(j, sigs[i] as Uint8Array)));
-          z.stats.signatures += b.length;
-        }),
-      );
+    interface Batch {
+      readonly jobs: Job[];
+      /** Output sections [0, through) have every signature in this batch or an earlier one. */
+      readonly through: number;
+      taken: boolean;
+      done?: Promise<void>;
+    }
+    const batches: Batch[] = [];
+    const untaken: Batch[] = []; // newest last
+    let open: Job[] = [];
+    let complete = 0;
+    const post = (): void => {
+      while (untaken.length > 0 && pool.backlog() < limit) {
+        const b = untaken.pop() as Batch;
+        b.taken = true;
+        b.done = pool.signBatch(b.jobs).then((sigs) => {
+          b.jobs.forEach((j, i) => j.target.push(rrsigRR(j, sigs[i] as Uint8Array)));
+          z.stats.signatures += b.jobs.length;
+        });
+        // A rejection is seen where the batch is awaited; until then it is not unhandled.
+        b.done.catch(() => undefined);
+      }
+    };
+    const close = (): void => {
+      if (open.length === 0) return;
+      const b: Batch = { jobs: open, through: complete, taken: false };
+      open = [];
+      batches.push(b);
+      untaken.push(b);
+      post();
     };
     z.sink = (job) => {
-      if (batch.length === 0 && pool.backlog() >= limit) {
-        job.target.push(rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input)));
-        z.stats.signatures++;
-        return;
-      }
-      batch.push(job);
-      if (batch.length >= batchSize) flush();
+      open.push(job);
+      if (open.length >= batchSize) close();
+    };
+    z.progress = (sections) => {
+      complete = sections;
     };
     try {
       z.build(records, now);
-      if (batch.length > 0) flush();
+      close();
     } finally {
       z.sink = undefined;
+      z.progress = undefined;
     }
-    await Promise.all(pending);
+    let written = 0;
+    for (const b of batches) {
+      post();
+      if (!b.taken) {
+        b.taken = true;
+        untaken.splice(untaken.indexOf(b), 1);
+        for (const j of b.jobs) j.target.push(rrsigRR(j, signData(j.key.algorithm, j.key.privateKey, j.input)));
+        z.stats.signatures += b.jobs.length;
+      } else {
+        await b.done;
+      }
+      if (opts.onReady !== undefined && b.through > written) {
+        opts.onReady(z.sectionRecords(written, b.through));
+        written = b.through;
+      }
+    }
+    const all = z.sorted.length + 1;
+    if (opts.onReady !== undefined && written < all) opts.onReady(z.sectionRecords(written, all));
     return z;
   }
 
@@ -264,13 +305,26 @@ export class SignedZone {
     this.sorted = [...this.byName.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const n of this.sorted) n.status = this.computeStatus(n);
     const jobs: Job[] = [];
-    for (const n of this.sorted) {
+    // Jobs come in output order (records()): each name's RRsets, then its NSEC, name by name;
+    // the NSEC3 records after every name. `progress` hears how many sections are complete.
+    const chain = this.denial.kind === 'nsec' ? this.sorted.filter((n) => this.inChain(n)) : [];
+    let c = 0;
+    for (let i = 0; i < this.sorted.length; i++) {
+      const n = this.sorted[i] as Node;
       for (const type of n.sets.keys()) {
         if (this.isSigned(n, type)) this.prepareSet(n, type, jobs);
       }
+      if (chain[c] === n) {
+        c++;
+        n.nsec = this.nsecFor(n, chain[c % chain.length] as Node);
+        const target: RR[] = [];
+        n.sigs.set(RRType.NSEC, target);
+        this.prepareRecord(n.nsec, this.wireOf(n), target, jobs);
+      }
+      this.progress?.(i + 1);
     }
-    if (this.denial.kind === 'nsec') this.buildNsecChain(jobs);
-    else this.buildNsec3Chain(jobs);
+    if (this.denial.kind === 'nsec3') this.buildNsec3Chain(jobs);
+    this.progress?.(this.sorted.length + 1);
     return jobs;
   }
 
@@ -407,17 +461,6 @@ export class SignedZone {
 
   private nsecFor(n: Node, next: Node): RR {
     return { name: n.name, type: RRType.NSEC, class: 1, ttl: this.denialTtl, rdata: encodeNsec(next.name, this.nsecTypes(n)) };
-  }
-
-  private buildNsecChain(jobs: Job[]): void {
-    const chain = this.sorted.filter((n) => this.inChain(n));
-    chain.forEach((n, i) => {
-      const next = chain[(i + 1) % chain.length] as Node;
-      n.nsec = this.nsecFor(n, next);
-      const target: RR[] = [];
-      n.sigs.set(RRType.NSEC, target);
-      this.prepareRecord(n.nsec, this.wireOf(n), target, jobs);
-    });
   }
 
   /** Re-computes the NSEC of `n`; signs it when its RDATA changed. */
@@ -834,8 +877,19 @@ export class SignedZone {
   // ---- reading -------------------------------------------------------------------------
 
   /** Every record of the signed zone: names in canonical order, then the NSEC3 records. */
-  *records(): Generator<RR> {
-    for (const n of this.sorted) {
+  records(): Generator<RR> {
+    return this.sectionRecords(0, this.sorted.length + 1);
+  }
+
+  /**
+   * The records of output sections [from, to): section i < size is the i-th name in canonical
+   * order (its RRsets by type, each followed by its RRSIGs, then its NSEC); section `size` is
+   * every NSEC3 record. records() is all of them.
+   */
+  *sectionRecords(from: number, to: number): Generator<RR> {
+    const end = Math.min(to, this.sorted.length);
+    for (let i = from; i < end; i++) {
+      const n = this.sorted[i] as Node;
       const types = [...n.sets.keys()].sort((a, b) => a - b);
       for (const type of types) {
         const set = n.sets.get(type) as RRset;
@@ -847,9 +901,11 @@ export class SignedZone {
         yield* n.sigs.get(RRType.NSEC) ?? [];
       }
     }
-    for (const x of this.n3Sorted) {
-      if (x.rr !== undefined) yield x.rr;
-      yield* x.sigs;
+    if (from <= this.sorted.length && to > this.sorted.length) {
+      for (const x of this.n3Sorted) {
+        if (x.rr !== undefined) yield x.rr;
+        yield* x.sigs;
+      }
     }
   }
 

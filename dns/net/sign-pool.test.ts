@@ -35,7 +35,7 @@ test('signParallel: this thread and the worker both sign; every RRSIG verifies (
   try {
     // Small batches and one batch ahead: preparing is faster than signing, so the worker's
     // queue fills and this thread takes the surplus.
-    z = await SignedZone.signParallel(records, { origin, keys }, pool, undefined, 16, 1);
+    z = await SignedZone.signParallel(records, { origin, keys }, pool, undefined, { batchSize: 16, ahead: 1 });
     byWorker = pool.signed;
   } finally {
     await pool.close();
@@ -60,4 +60,41 @@ test('signParallel: this thread and the worker both sign; every RRSIG verifies (
     checked++;
   }
   assert.equal(checked, total);
+});
+
+test('signParallel onReady: names come out in order and in pieces; together they are records()', { timeout: 60_000 }, async () => {
+  for (const denial of [{ kind: 'nsec' as const }, { kind: 'nsec3' as const, iterations: 0, salt: new Uint8Array(0), optOut: false }]) {
+    const keys = [generateKey(origin, 13, KSK_FLAGS), generateKey(origin, 13, ZSK_FLAGS)];
+    const records = zone(2000);
+    const pool = new SignPool(keys, 1);
+    const pieces: RR[][] = [];
+    let z: SignedZone;
+    try {
+      z = await SignedZone.signParallel(records, { origin, keys, denial }, pool, undefined, {
+        batchSize: 32,
+        onReady: (rrs) => {
+          const piece = [...rrs];
+          // Every RRSIG handed out is finished: it has its signature.
+          for (const r of piece) if (r.type === RRType.RRSIG) assert.ok(r.rdata.length > 18 + 64, `${r.name}: RRSIG without signature`);
+          pieces.push(piece);
+        },
+      });
+    } finally {
+      await pool.close();
+    }
+    assert.ok(pieces.length > 10, `${denial.kind}: ${pieces.length} pieces`);
+    const streamed = pieces.flat();
+    assert.deepEqual(streamed, [...z.records()], `${denial.kind}: the pieces are records(), in order`);
+    const dnskeys = z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata);
+    const sets = new Map<string, RR[]>();
+    for (const r of streamed) if (r.type !== RRType.RRSIG) sets.set(`${r.name} ${r.type}`, [...(sets.get(`${r.name} ${r.type}`) ?? []), r]);
+    let checked = 0;
+    for (const sig of streamed) {
+      if (sig.type !== RRType.RRSIG) continue;
+      const covered = ((sig.rdata[0] as number) << 8) | (sig.rdata[1] as number);
+      assert.equal(verifyRrsig(sets.get(`${sig.name} ${covered}`) ?? [], sig, dnskeys).ok, true, `${denial.kind} ${sig.name} ${covered}`);
+      checked++;
+    }
+    assert.equal(checked, z.stats.signatures);
+  }
 });
