@@ -14,7 +14,8 @@ for (const [algorithm, curve, hash, size] of [
 ] as const) {
   test(`ECDSA alg ${algorithm}: signatures verify with node:crypto and with @noble/curves, nonces never repeat`, { timeout: 60_000 }, () => {
     const key = generateKey(zone, algorithm, 256);
-    const sign = createEcdsaSigner(crypto, algorithm, privateKeyRaw(algorithm, key.privateKey));
+    const signer = createEcdsaSigner(crypto, algorithm, privateKeyRaw(algorithm, key.privateKey));
+    const sign = (m: Uint8Array): Uint8Array => signer.sign(m);
     // noble wants the SEC1 point (04 || x || y); DNSSEC allows high-S, so lowS is off.
     const point = new Uint8Array([4, ...publicKeyField(algorithm, key.privateKey)]);
     const pub = crypto.createPublicKey(key.privateKey);

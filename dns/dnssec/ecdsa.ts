@@ -9,108 +9,128 @@
 //   r    = x(R) mod n
 //   s    = k⁻¹ (e + r·d) mod n              BigInt; e = the message hash
 //
-// Nonces are made ahead in batches (one modular inversion for a whole batch, Montgomery's
-// trick); each is used exactly once. The batch grows from 4 to 256 as signing goes on, so a
-// signer that makes two signatures per zone change does not precompute hundreds.
+// A nonce (k⁻¹, r) does not depend on the message or the key, so nonces are made ahead in
+// batches, with one modular inversion per batch (Montgomery's trick), and each is used exactly
+// once. The batch grows from 4 to 256 as signing goes on, so a signer that makes two signatures
+// per zone change does not precompute hundreds. With worker threads (dns/net/sign-pool.ts) the
+// workers make the nonces and this thread only finishes signatures: `nonceSource`.
 //
-// `createEcdsaSigner` is self-contained (node:crypto is passed in and nothing outside the
+// `makeNonces` is self-contained (node:crypto and the curve are passed in, nothing outside the
 // function is referenced), because dns/net/sign-pool.ts sends its source text to worker
 // threads. docs/decisions.md says why this is done and what it costs.
 import type * as NodeCrypto from 'node:crypto';
 
-/** Signs `data` (the whole signature input; hashed here) and returns r||s. */
-export type EcdsaSign = (data: Uint8Array) => Uint8Array;
+/** What makeNonces needs of a curve. */
+export interface EcdsaCurve {
+  /** OpenSSL curve name for createECDH. */
+  readonly ossl: string;
+  readonly hash: 'sha256' | 'sha384';
+  /** Octets of a scalar or coordinate. */
+  readonly size: number;
+  /** Group order. */
+  readonly n: bigint;
+}
 
-export function createEcdsaSigner(crypto: typeof NodeCrypto, algorithm: number, scalar: Uint8Array): EcdsaSign {
-  const curve =
-    algorithm === 13
-      ? { ossl: 'prime256v1', hash: 'sha256', size: 32, n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n }
-      : algorithm === 14
-        ? {
-            ossl: 'secp384r1',
-            hash: 'sha384',
-            size: 48,
-            n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-          }
-        : undefined;
+export const ECDSA_CURVES: Readonly<Record<number, EcdsaCurve>> = {
+  13: { ossl: 'prime256v1', hash: 'sha256', size: 32, n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n },
+  14: {
+    ossl: 'secp384r1',
+    hash: 'sha384',
+    size: 48,
+    n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  },
+};
+
+/** `count` one-time nonces: k⁻¹ mod n and r = x(k·G) mod n, r also as fixed-width hex. */
+export function makeNonces(
+  crypto: typeof NodeCrypto,
+  curve: EcdsaCurve,
+  count: number,
+): { kInv: bigint[]; r: bigint[]; rHex: string[] } {
+  const { n, size } = curve;
+  const ecdh = crypto.createECDH(curve.ossl);
+  const ks: bigint[] = [];
+  const rs: bigint[] = [];
+  const rh: string[] = [];
+  while (ks.length < count) {
+    // OpenSSL picks k uniformly in [1, n-1] and computes k·G (uncompressed: 04 || x || y).
+    const point = ecdh.generateKeys();
+    const priv = ecdh.getPrivateKey();
+    const k = BigInt('0x' + priv.toString('hex'));
+    priv.fill(0);
+    const xHex = point.toString('hex', 1, 1 + size);
+    let r = BigInt('0x' + xHex);
+    const reduced = r >= n;
+    if (reduced) r -= n; // x < p < 2n
+    if (r === 0n) continue;
+    ks.push(k);
+    rs.push(r);
+    rh.push(reduced ? r.toString(16).padStart(size * 2, '0') : xHex);
+  }
+  // Montgomery's trick: one inversion (Fermat: k^(n-2), n is prime) for the whole batch.
+  const prefix: bigint[] = new Array<bigint>(count);
+  let acc = 1n;
+  for (let i = 0; i < count; i++) {
+    prefix[i] = acc;
+    acc = (acc * (ks[i] as bigint)) % n;
+  }
+  let inv = 1n;
+  let b = acc;
+  for (let e = n - 2n; e > 0n; e >>= 1n) {
+    if (e & 1n) inv = (inv * b) % n;
+    b = (b * b) % n;
+  }
+  const kInv: bigint[] = new Array<bigint>(count);
+  for (let i = count - 1; i >= 0; i--) {
+    kInv[i] = (inv * (prefix[i] as bigint)) % n;
+    inv = (inv * (ks[i] as bigint)) % n;
+  }
+  return { kInv, r: rs, rHex: rh };
+}
+
+/** One precomputed nonce. */
+export interface Nonce {
+  readonly kInv: bigint;
+  readonly r: bigint;
+  readonly rHex: string;
+}
+
+/** Nonces made elsewhere (worker threads); undefined when none is ready. Each is handed out once. */
+export type NonceSource = () => Nonce | undefined;
+
+export interface EcdsaSigner {
+  /** Signs `data` (the whole signature input; hashed here) and returns r||s. */
+  sign(data: Uint8Array): Uint8Array;
+  /** Where nonces come from first; when it has none, this signer makes its own. */
+  nonceSource: NonceSource | undefined;
+}
+
+export function createEcdsaSigner(crypto: typeof NodeCrypto, algorithm: number, scalar: Uint8Array): EcdsaSigner {
+  const curve = ECDSA_CURVES[algorithm];
   if (curve === undefined) throw new RangeError(`not an ECDSA algorithm: ${algorithm}`);
   const { n, size, hash } = curve;
-  const hexLen = size * 2;
-  const toBig = (b: Uint8Array): bigint => BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
-  const d = toBig(scalar);
+  const d = BigInt('0x' + Buffer.from(scalar.buffer, scalar.byteOffset, scalar.byteLength).toString('hex'));
   if (d <= 0n || d >= n) throw new RangeError('ECDSA private scalar out of range');
-  const ecdh = crypto.createECDH(curve.ossl);
-
-  const modPow = (base: bigint, exp: bigint): bigint => {
-    let result = 1n;
-    let b = base % n;
-    let e = exp;
-    while (e > 0n) {
-      if (e & 1n) result = (result * b) % n;
-      b = (b * b) % n;
-      e >>= 1n;
-    }
-    return result;
-  };
-
-  // Precomputed nonces, used from the end and never reused: k⁻¹, k⁻¹·r·d mod n, and r in hex.
-  let kInv: bigint[] = [];
-  let kInvRd: bigint[] = [];
-  let rHex: string[] = [];
+  let own = { kInv: [] as bigint[], r: [] as bigint[], rHex: [] as string[] };
   let batch = 4;
-  const refill = (): void => {
-    const count = batch;
-    batch = Math.min(256, batch * 2);
-    const ks: bigint[] = [];
-    const rs: bigint[] = [];
-    const rh: string[] = [];
-    while (ks.length < count) {
-      // OpenSSL picks k uniformly in [1, n-1] and computes k·G (uncompressed: 04 || x || y).
-      const point = ecdh.generateKeys();
-      const priv = ecdh.getPrivateKey();
-      const k = toBig(priv);
-      priv.fill(0);
-      const xHex = point.toString('hex', 1, 1 + size);
-      let r = BigInt('0x' + xHex);
-      const reduced = r >= n;
-      if (reduced) r -= n; // x < p < 2n
-      if (r === 0n) continue;
-      ks.push(k);
-      rs.push(r);
-      rh.push(reduced ? r.toString(16).padStart(hexLen, '0') : xHex);
+  const ownNonce = (): Nonce => {
+    if (own.kInv.length === 0) {
+      own = makeNonces(crypto, curve, batch);
+      batch = Math.min(256, batch * 2);
     }
-    // Montgomery's trick: one inversion (Fermat, n is prime) for the whole batch.
-    const prefix: bigint[] = new Array<bigint>(count);
-    let acc = 1n;
-    for (let i = 0; i < count; i++) {
-      prefix[i] = acc;
-      acc = (acc * (ks[i] as bigint)) % n;
-    }
-    let inv = modPow(acc, n - 2n);
-    const inverses: bigint[] = new Array<bigint>(count);
-    const rd: bigint[] = new Array<bigint>(count);
-    for (let i = count - 1; i >= 0; i--) {
-      const ki = (inv * (prefix[i] as bigint)) % n;
-      inverses[i] = ki;
-      rd[i] = (((ki * (rs[i] as bigint)) % n) * d) % n;
-      inv = (inv * (ks[i] as bigint)) % n;
-    }
-    kInv = inverses;
-    kInvRd = rd;
-    rHex = rh;
+    return { kInv: own.kInv.pop() as bigint, r: own.r.pop() as bigint, rHex: own.rHex.pop() as string };
   };
-
-  return (data: Uint8Array): Uint8Array => {
-    const e = BigInt('0x' + crypto.hash(hash, data, 'hex'));
-    for (;;) {
-      if (kInv.length === 0) refill();
-      const ki = kInv.pop() as bigint;
-      const krd = kInvRd.pop() as bigint;
-      const r = rHex.pop() as string;
-      // s = k⁻¹(e + r·d) = k⁻¹·e + k⁻¹·r·d (mod n)
-      const s = (ki * e + krd) % n;
-      if (s === 0n) continue;
-      return Buffer.from(r + s.toString(16).padStart(hexLen, '0'), 'hex');
-    }
+  const signer: EcdsaSigner = {
+    nonceSource: undefined,
+    sign(data: Uint8Array): Uint8Array {
+      const e = BigInt('0x' + crypto.hash(hash, data, 'hex'));
+      for (;;) {
+        const nonce = signer.nonceSource?.() ?? ownNonce();
+        const s = (nonce.kInv * (e + nonce.r * d)) % n;
+        if (s === 0n) continue;
+        return Buffer.from(nonce.rHex + s.toString(16).padStart(size * 2, '0'), 'hex');
+      }
+    },
   };
+  return signer;
 }

@@ -12,7 +12,7 @@ import {
 } from 'node:crypto';
 import type { Fqdn } from '../name.ts';
 import { algorithmName, SIGNING_ALGORITHMS } from './algorithms.ts';
-import { createEcdsaSigner, type EcdsaSign } from './ecdsa.ts';
+import { createEcdsaSigner, type EcdsaSigner } from './ecdsa.ts';
 import { AlgorithmError, DnssecWireError, KeyError } from './errors.ts';
 import { keyTag } from './keytag.ts';
 
@@ -212,20 +212,20 @@ export function generateKey(zone: Fqdn, algorithm: number, flags: number): Signi
   return signingKeyFromPrivate(zone, algorithm, flags, privateKey);
 }
 
-const ecdsaSigners = new WeakMap<KeyObject, EcdsaSign>();
+const ecdsaSigners = new WeakMap<KeyObject, EcdsaSigner>();
 
 /**
  * The ECDSA signer of a private key (ecdsa.ts), made once per key. Its first signature is
  * checked with node:crypto's verify, so a key that does not convert cleanly fails here, once.
  */
-export function ecdsaSignerFor(algorithm: number, key: KeyObject): EcdsaSign {
+export function ecdsaSignerFor(algorithm: number, key: KeyObject): EcdsaSigner {
   let signer = ecdsaSigners.get(key);
   if (signer !== undefined) return signer;
   const ec = ecCurves[algorithm];
   if (ec === undefined) throw new AlgorithmError(`cannot sign with algorithm ${algorithm}`, algorithm);
   signer = createEcdsaSigner(nodeCrypto, algorithm, privateKeyRaw(algorithm, key));
   const probe = Buffer.from('mpdns ecdsa self-test');
-  if (!cryptoVerify(ec.hash, probe, { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' }, signer(probe))) {
+  if (!cryptoVerify(ec.hash, probe, { key: createPublicKey(key), dsaEncoding: 'ieee-p1363' }, signer.sign(probe))) {
     throw new KeyError(`${ec.crv} private key failed the signing self-test`);
   }
   ecdsaSigners.set(key, signer);
@@ -235,7 +235,7 @@ export function ecdsaSignerFor(algorithm: number, key: KeyObject): EcdsaSign {
 /** Signs `data` as DNSSEC wants it: Ed25519 raw, ECDSA as r||s (IEEE P1363). */
 export function signData(algorithm: number, key: KeyObject, data: Uint8Array): Uint8Array {
   if (algorithm === 15) return cryptoSign(null, data, key);
-  return ecdsaSignerFor(algorithm, key)(data);
+  return ecdsaSignerFor(algorithm, key).sign(data);
 }
 
 /** Verifies a DNSSEC signature; ECDSA signatures are r||s and high-S is accepted. */

@@ -12,7 +12,8 @@ import { RRType, typeToString } from '../types.ts';
 import { algorithmName } from './algorithms.ts';
 import { dsFromDnskey } from './ds.ts';
 import { SignError } from './errors.ts';
-import { decodeDnskey, isKsk, signData, type SigningKey } from './keys.ts';
+import type { NonceSource } from './ecdsa.ts';
+import { decodeDnskey, ecdsaSignerFor, isKsk, signData, type SigningKey } from './keys.ts';
 import { keyTag } from './keytag.ts';
 import { nameSortKey, ownerWire, parentOf as parentName } from './namekeys.ts';
 import { encodeNsec } from './nsec.ts';
@@ -23,6 +24,8 @@ import { DEFAULT_POLICY, prepareSign, rrsigRR, signatureTimes, type SignJob, typ
 /** What signParallel needs of a worker pool: dns/net/sign-pool.ts `SignPool` (worker_threads). */
 export interface BatchSigner {
   readonly size: number;
+  /** ECDSA: one-time nonces the workers make (this thread then signs everything itself). */
+  readonly nonces?: NonceSource | undefined;
   backlog(): number;
   signBatch(batch: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]>;
 }
@@ -204,6 +207,19 @@ export class SignedZone {
     now: number = Math.floor(Date.now() / 1000),
     opts: { readonly batchSize?: number; readonly ahead?: number; readonly onReady?: (records: Iterable<RR>) => void } = {},
   ): Promise<SignedZone> {
+    if (pool.nonces !== undefined) {
+      // ECDSA: the workers have been making nonces since the pool started; this thread signs
+      // everything with them (and makes its own when they run short).
+      const signers = cfg.keys.map((k) => ecdsaSignerFor(k.algorithm, k.privateKey));
+      for (const s of signers) s.nonceSource = pool.nonces;
+      try {
+        const z = SignedZone.sign(records, cfg, now);
+        opts.onReady?.(z.records());
+        return z;
+      } finally {
+        for (const s of signers) s.nonceSource = undefined;
+      }
+    }
     const batchSize = opts.batchSize ?? 256;
     const limit = pool.size * batchSize * (opts.ahead ?? 2);
     const z = new SignedZone(cfg);

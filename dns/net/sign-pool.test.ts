@@ -1,5 +1,6 @@
-// signParallel: the calling thread signs alongside the workers (--threads 2 = this thread plus
-// one worker), and every signature, whichever thread made it, verifies.
+// signParallel with a SignPool (--threads 2 = this thread plus one worker): Ed25519 batches are
+// signed by the worker and this thread together, ECDSA signatures by this thread with nonces the
+// worker made; every signature, whichever thread made it or its nonce, verifies.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { nameToWire, parseName } from '../name.ts';
@@ -26,15 +27,31 @@ function zone(names: number): RR[] {
   return records;
 }
 
-test('signParallel: this thread and the worker both sign; every RRSIG verifies (P-256)', { timeout: 60_000 }, async () => {
-  const keys = [generateKey(origin, 13, KSK_FLAGS), generateKey(origin, 13, ZSK_FLAGS)];
+/** Checks every RRSIG of `records` against the RRset it covers; returns how many. */
+function verifyAll(records: readonly RR[], dnskeys: readonly Uint8Array[]): number {
+  const sets = new Map<string, RR[]>();
+  for (const r of records) if (r.type !== RRType.RRSIG) sets.set(`${r.name} ${r.type}`, [...(sets.get(`${r.name} ${r.type}`) ?? []), r]);
+  let checked = 0;
+  for (const sig of records) {
+    if (sig.type !== RRType.RRSIG) continue;
+    const covered = ((sig.rdata[0] as number) << 8) | (sig.rdata[1] as number);
+    const res = verifyRrsig(sets.get(`${sig.name} ${covered}`) ?? [], sig, dnskeys);
+    assert.equal(res.ok, true, `${sig.name} ${covered}: ${JSON.stringify(res)}`);
+    checked++;
+  }
+  return checked;
+}
+
+test('signParallel, Ed25519: this thread and the worker both sign batches; every RRSIG verifies', { timeout: 60_000 }, async () => {
+  const keys = [generateKey(origin, 15, KSK_FLAGS), generateKey(origin, 15, ZSK_FLAGS)];
   const records = zone(3000);
   const pool = new SignPool(keys, 1);
+  assert.equal(pool.nonces, undefined);
   let z: SignedZone;
   let byWorker: number;
   try {
     // Small batches and one batch ahead: preparing is faster than signing, so the worker's
-    // queue fills and this thread takes the surplus.
+    // queue fills and this thread takes the rest.
     z = await SignedZone.signParallel(records, { origin, keys }, pool, undefined, { batchSize: 16, ahead: 1 });
     byWorker = pool.signed;
   } finally {
@@ -44,27 +61,37 @@ test('signParallel: this thread and the worker both sign; every RRSIG verifies (
   assert.equal(total, SignedZone.sign(records, { origin, keys }).stats.signatures);
   assert.ok(byWorker > 0, `the worker signed ${byWorker} of ${total}`);
   assert.ok(byWorker < total, `this thread signed ${total - byWorker} of ${total}`);
-  const dnskeys = z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata);
-  const sets = new Map<string, RR[]>();
-  const sigs: RR[] = [];
-  for (const r of z.records()) {
-    if (r.type === RRType.RRSIG) sigs.push(r);
-    else sets.set(`${r.name} ${r.type}`, [...(sets.get(`${r.name} ${r.type}`) ?? []), r]);
-  }
-  let checked = 0;
-  for (const sig of sigs) {
-    const covered = ((sig.rdata[0] as number) << 8) | (sig.rdata[1] as number);
-    const set = sets.get(`${sig.name} ${covered}`) ?? [];
-    const res = verifyRrsig(set, sig, dnskeys);
-    assert.equal(res.ok, true, `${sig.name} ${covered}: ${JSON.stringify(res)}`);
-    checked++;
-  }
-  assert.equal(checked, total);
+  assert.equal(verifyAll([...z.records()], z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata)), total);
 });
 
-test('signParallel onReady: names come out in order and in pieces; together they are records()', { timeout: 60_000 }, async () => {
+test('signParallel, P-256: this thread signs with the worker\'s nonces; every RRSIG verifies, no nonce twice', { timeout: 60_000 }, async () => {
+  const keys = [generateKey(origin, 13, KSK_FLAGS), generateKey(origin, 13, ZSK_FLAGS)];
+  const records = zone(3000);
+  const pool = new SignPool(keys, 1);
+  let z: SignedZone;
+  let fromWorker: number;
+  try {
+    assert.notEqual(pool.nonces, undefined);
+    await assert.rejects(pool.signBatch([{ key: keys[0] as (typeof keys)[0], input: new Uint8Array(8) }]), /makes nonces/);
+    // Give the worker time to fill part of its ring, as it does while a zone is read.
+    await new Promise((r) => setTimeout(r, 300));
+    z = await SignedZone.signParallel(records, { origin, keys }, pool);
+    fromWorker = pool.noncesTaken;
+  } finally {
+    await pool.close();
+  }
+  const total = z.stats.signatures;
+  assert.equal(total, SignedZone.sign(records, { origin, keys }).stats.signatures);
+  assert.ok(fromWorker > 0, `${fromWorker} of ${total} nonces came from the worker`);
+  const all = [...z.records()];
+  assert.equal(verifyAll(all, z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata)), total);
+  const rs = new Set(all.filter((r) => r.type === RRType.RRSIG).map((r) => Buffer.from(r.rdata.subarray(r.rdata.length - 64, r.rdata.length - 32)).toString('hex')));
+  assert.equal(rs.size, total, 'every signature has its own r');
+});
+
+test('signParallel onReady (Ed25519 batches): names come out in order and in pieces; together they are records()', { timeout: 60_000 }, async () => {
   for (const denial of [{ kind: 'nsec' as const }, { kind: 'nsec3' as const, iterations: 0, salt: new Uint8Array(0), optOut: false }]) {
-    const keys = [generateKey(origin, 13, KSK_FLAGS), generateKey(origin, 13, ZSK_FLAGS)];
+    const keys = [generateKey(origin, 15, KSK_FLAGS), generateKey(origin, 15, ZSK_FLAGS)];
     const records = zone(2000);
     const pool = new SignPool(keys, 1);
     const pieces: RR[][] = [];
@@ -85,16 +112,6 @@ test('signParallel onReady: names come out in order and in pieces; together they
     assert.ok(pieces.length > 10, `${denial.kind}: ${pieces.length} pieces`);
     const streamed = pieces.flat();
     assert.deepEqual(streamed, [...z.records()], `${denial.kind}: the pieces are records(), in order`);
-    const dnskeys = z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata);
-    const sets = new Map<string, RR[]>();
-    for (const r of streamed) if (r.type !== RRType.RRSIG) sets.set(`${r.name} ${r.type}`, [...(sets.get(`${r.name} ${r.type}`) ?? []), r]);
-    let checked = 0;
-    for (const sig of streamed) {
-      if (sig.type !== RRType.RRSIG) continue;
-      const covered = ((sig.rdata[0] as number) << 8) | (sig.rdata[1] as number);
-      assert.equal(verifyRrsig(sets.get(`${sig.name} ${covered}`) ?? [], sig, dnskeys).ok, true, `${denial.kind} ${sig.name} ${covered}`);
-      checked++;
-    }
-    assert.equal(checked, z.stats.signatures);
+    assert.equal(verifyAll(streamed, z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata)), z.stats.signatures);
   }
 });
