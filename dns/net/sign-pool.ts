@@ -12,7 +12,7 @@ import { ECDSA_CURVES, makeNonces, type EcdsaCurve, type Nonce, type NonceSource
 import type { SigningKey } from '../dnssec/keys.ts';
 
 /** Nonces per ring (each worker has one); a worker refills in chunks of NONCE_CHUNK. */
-const RING = 16384;
+const RING = 32768;
 const NONCE_CHUNK = 256;
 /** Ring control words (Int32): nonces produced, nonces consumed, stop flag. */
 const PRODUCED = 0;
