@@ -26,6 +26,8 @@ export interface BatchSigner {
   readonly size: number;
   /** ECDSA: one-time nonces the workers make (this thread then signs everything itself). */
   readonly nonces?: NonceSource | undefined;
+  /** Stops the making of nonces once they are no longer needed. */
+  stopNonces?(): void;
   backlog(): number;
   signBatch(batch: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]>;
 }
@@ -212,13 +214,15 @@ export class SignedZone {
       // everything with them (and makes its own when they run short).
       const signers = cfg.keys.map((k) => ecdsaSignerFor(k.algorithm, k.privateKey));
       for (const s of signers) s.nonceSource = pool.nonces;
+      let z: SignedZone;
       try {
-        const z = SignedZone.sign(records, cfg, now);
-        opts.onReady?.(z.records());
-        return z;
+        z = SignedZone.sign(records, cfg, now);
       } finally {
         for (const s of signers) s.nonceSource = undefined;
+        pool.stopNonces?.();
       }
+      opts.onReady?.(z.records());
+      return z;
     }
     const batchSize = opts.batchSize ?? 256;
     const limit = pool.size * batchSize * (opts.ahead ?? 2);

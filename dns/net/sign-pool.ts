@@ -229,11 +229,19 @@ export class SignPool {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Tells the workers to stop making nonces (after the chunk they are on), so they do not
+   * compete with this thread for the CPU once it has made its last signature.
+   */
+  stopNonces(): void {
     for (const ring of this.rings) {
       Atomics.store(ring.ctrl, STOP, 1);
       Atomics.notify(ring.ctrl, CONSUMED);
     }
+  }
+
+  async close(): Promise<void> {
+    this.stopNonces();
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const ring of this.rings) ring.data.fill(0);
     for (const p of this.pending.values()) p.reject(new Error('sign pool closed'));
