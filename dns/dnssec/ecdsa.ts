@@ -101,6 +101,8 @@ export type NonceSource = () => Nonce | undefined;
 export interface EcdsaSigner {
   /** Signs `data` (the whole signature input; hashed here) and returns r||s. */
   sign(data: Uint8Array): Uint8Array;
+  /** sign() as hex (r||s), for a caller that writes it into a buffer of its own. */
+  signHex(data: Uint8Array): string;
   /** Where nonces come from first; when it has none, this signer makes its own. */
   nonceSource: NonceSource | undefined;
 }
@@ -111,25 +113,35 @@ export function createEcdsaSigner(crypto: typeof NodeCrypto, algorithm: number, 
   const { n, size, hash } = curve;
   const d = BigInt('0x' + Buffer.from(scalar.buffer, scalar.byteOffset, scalar.byteLength).toString('hex'));
   if (d <= 0n || d >= n) throw new RangeError('ECDSA private scalar out of range');
+  // This signer's own nonces, used from the end.
   let own = { kInv: [] as bigint[], r: [] as bigint[], rHex: [] as string[] };
   let batch = 4;
-  const ownNonce = (): Nonce => {
-    if (own.kInv.length === 0) {
-      own = makeNonces(crypto, curve, batch);
-      batch = Math.min(256, batch * 2);
-    }
-    return { kInv: own.kInv.pop() as bigint, r: own.r.pop() as bigint, rHex: own.rHex.pop() as string };
-  };
   const signer: EcdsaSigner = {
     nonceSource: undefined,
-    sign(data: Uint8Array): Uint8Array {
+    signHex(data: Uint8Array): string {
       const e = BigInt('0x' + crypto.hash(hash, data, 'hex'));
       for (;;) {
-        const nonce = signer.nonceSource?.() ?? ownNonce();
-        const s = (nonce.kInv * (e + nonce.r * d)) % n;
+        let kInv: bigint;
+        let r: bigint;
+        let rHex: string;
+        const nonce = signer.nonceSource?.();
+        if (nonce !== undefined) ({ kInv, r, rHex } = nonce);
+        else {
+          if (own.kInv.length === 0) {
+            own = makeNonces(crypto, curve, batch);
+            batch = Math.min(256, batch * 2);
+          }
+          kInv = own.kInv.pop() as bigint;
+          r = own.r.pop() as bigint;
+          rHex = own.rHex.pop() as string;
+        }
+        const s = (kInv * (e + r * d)) % n;
         if (s === 0n) continue;
-        return Buffer.from(nonce.rHex + s.toString(16).padStart(size * 2, '0'), 'hex');
+        return rHex + s.toString(16).padStart(size * 2, '0');
       }
+    },
+    sign(data: Uint8Array): Uint8Array {
+      return Buffer.from(signer.signHex(data), 'hex');
     },
   };
   return signer;

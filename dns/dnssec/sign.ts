@@ -4,7 +4,8 @@
 import { labelCount, nameToWire, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
-import { signData, type SigningKey } from './keys.ts';
+import { ECDSA_CURVES } from './ecdsa.ts';
+import { ecdsaSignerFor, signData, type SigningKey } from './keys.ts';
 
 /** The RRSIG labels field: labels of the owner, root and a leading `*` label not counted. */
 export function rrsigLabels(owner: Fqdn): number {
@@ -194,5 +195,11 @@ export function rrsigRR(job: SignJob, signature: Uint8Array): RR {
 
 /** Signs one prepared job in this thread. */
 export function runSignJob(job: SignJob): RR {
-  return rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input));
+  const ecdsa = ECDSA_CURVES[job.key.algorithm];
+  if (ecdsa === undefined) return rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input));
+  // ECDSA: r||s goes from hex straight into the RRSIG RDATA (no Buffer in between).
+  const rdata: Uint8Array = Buffer.allocUnsafe(job.header.length + ecdsa.size * 2);
+  rdata.set(job.header, 0);
+  (rdata as Buffer).write(ecdsaSignerFor(job.key.algorithm, job.key.privateKey).signHex(job.input), job.header.length, 'hex');
+  return { name: job.owner, type: RRType.RRSIG, class: job.klass, ttl: job.ttl, rdata };
 }

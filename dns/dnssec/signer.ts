@@ -13,13 +13,13 @@ import { algorithmName } from './algorithms.ts';
 import { dsFromDnskey } from './ds.ts';
 import { SignError } from './errors.ts';
 import type { NonceSource } from './ecdsa.ts';
-import { decodeDnskey, ecdsaSignerFor, isKsk, signData, type SigningKey } from './keys.ts';
+import { decodeDnskey, ecdsaSignerFor, isKsk, type SigningKey } from './keys.ts';
 import { keyTag } from './keytag.ts';
 import { nameSortKey, ownerWire, parentOf as parentName } from './namekeys.ts';
 import { encodeNsec } from './nsec.ts';
 import { base32hex, encodeNsec3, encodeNsec3Param, nsec3Hash, type Nsec3Params } from './nsec3.ts';
 import { decodeRrsig } from './rrsig.ts';
-import { DEFAULT_POLICY, prepareSign, rrsigRR, signatureTimes, type SignJob, type SigningPolicy } from './sign.ts';
+import { DEFAULT_POLICY, prepareSign, rrsigRR, runSignJob, signatureTimes, type SignJob, type SigningPolicy } from './sign.ts';
 
 /** What signParallel needs of a worker pool: dns/net/sign-pool.ts `SignPool` (worker_threads). */
 export interface BatchSigner {
@@ -278,7 +278,7 @@ export class SignedZone {
       if (!b.taken) {
         b.taken = true;
         untaken.splice(untaken.indexOf(b), 1);
-        for (const j of b.jobs) j.target.push(rrsigRR(j, signData(j.key.algorithm, j.key.privateKey, j.input)));
+        for (const j of b.jobs) j.target.push(runSignJob(j));
         z.stats.signatures += b.jobs.length;
       } else {
         await b.done;
@@ -454,12 +454,12 @@ export class SignedZone {
       jobs.push(job);
       return;
     }
-    job.target.push(rrsigRR(job, signData(job.key.algorithm, job.key.privateKey, job.input)));
+    job.target.push(runSignJob(job));
     this.stats.signatures++;
   }
 
   private runJobs(jobs: readonly Job[]): void {
-    for (const j of jobs) j.target.push(rrsigRR(j, signData(j.key.algorithm, j.key.privateKey, j.input)));
+    for (const j of jobs) j.target.push(runSignJob(j));
     this.stats.signatures += jobs.length;
   }
 
