@@ -10,6 +10,7 @@ import { generateKey, KSK_FLAGS, ZSK_FLAGS } from '../dnssec/keys.ts';
 import { SignPool } from './sign-pool.ts';
 import { SignedZone } from '../dnssec/signer.ts';
 import { verifyRrsig } from '../dnssec/verify.ts';
+import { pollUntil } from '../../test/support/poll.ts';
 
 const origin = parseName('pool.example.');
 const u32 = (n: number): number[] => [n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
@@ -73,8 +74,8 @@ test('signParallel, P-256: this thread signs with the worker\'s nonces; every RR
   try {
     assert.notEqual(pool.nonces, undefined);
     await assert.rejects(pool.signBatch([{ key: keys[0] as (typeof keys)[0], input: new Uint8Array(8) }]), /makes nonces/);
-    // Give the worker time to fill part of its ring, as it does while a zone is read.
-    await new Promise((r) => setTimeout(r, 300));
+    // Let the worker fill part of its ring, as it does while a zone is read.
+    await pollUntil("the worker's first nonces", () => pool.noncesReady() >= 256, { timeoutMs: 30_000 });
     z = await SignedZone.signParallel(records, { origin, keys }, pool);
     fromWorker = pool.noncesTaken;
   } finally {

@@ -151,6 +151,13 @@ export class SignPool {
     return this.workers.length;
   }
 
+  /** Nonces the workers have made and nobody has taken yet. */
+  noncesReady(): number {
+    let ready = 0;
+    for (const ring of this.rings) ready += Atomics.load(ring.ctrl, PRODUCED) - ring.consumed;
+    return ready;
+  }
+
   private takeNonce(): Nonce | undefined {
     const curve = this.curve;
     if (curve === undefined) return undefined;
