@@ -1,2 +1,2 @@
-/** True when `root`/dist/main.js exists and every input in dist/inputs.json is older than the build. */
+/** True when `root`/dist/main.js exists and every input in dist/inputs.json is unchanged. */
 export function bundleIsFresh(root: string): boolean;

@@ -1,9 +1,10 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   algorithmName,
@@ -121,6 +122,8 @@ export async function run(argv: string[]): Promise<number> {
       ? { kind: 'nsec3', iterations, salt: new Uint8Array(Buffer.from(saltHex, 'hex')), optOut: values['opt-out'] }
       : { kind: 'nsec' };
     const out = values.out ?? `${zone}.signed`;
+    const dsOut = values['ds-out'] ?? join(dirname(out), `dsset-${origin}`);
+    if (resolve(dsOut) === resolve(out)) fail('--ds-out and --out name the same file');
     const result = await signCommand({
       zone,
       origin,
@@ -130,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
       denial,
       ...(values['foreign-dnskeys'] !== undefined ? { foreignDnskeys: values['foreign-dnskeys'] } : {}),
       out,
-      dsOut: values['ds-out'] ?? join(dirname(out), `dsset-${origin}`),
+      dsOut,
       threads,
       validityDays,
     });
@@ -234,8 +237,9 @@ class AtomicFile {
   private fd: number | undefined;
 
   constructor(readonly path: string) {
-    this.tmp = `${path}.tmp-${process.pid}`;
-    this.fd = openSync(this.tmp, 'w');
+    // A new file (wx: never through an existing name or symlink), unguessable name.
+    this.tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+    this.fd = openSync(this.tmp, 'wx');
   }
 
   write(chunk: Uint8Array | string): void {

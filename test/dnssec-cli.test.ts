@@ -189,6 +189,12 @@ test('bad input: one clear error naming the file and key or record, exit 1, no o
     assert.ok(!existsSync(out) && !existsSync(`${out}.ds`), `${what}: no output written`);
   }
   assert.deepEqual((await readdir(join(dir.path, 'empty'))).length, 0, 'no keys generated for a failed run');
+  assert.deepEqual((await readdir(dir.path)).filter((f) => f.includes('.tmp-')), [], 'no temporary files left behind');
+  const same = join(dir.path, 'same.signed');
+  const r = await sh(MPDNS, ['sign', '--zone', zoneFile, '--origin', 'example.', '--key-dir', keys, '--out', same, '--ds-out', same]);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /--ds-out and --out name the same file/);
+  assert.ok(!existsSync(same));
 });
 
 test('the multi-provider sample zone (HSYNC, HSYNCPARAM) signs into a new key directory and loads in BIND and ldns', { skip, timeout: 90_000 }, async () => {

@@ -45,3 +45,25 @@ test('fast text names types inside RDATA with the caller\'s namer (TYPEnnn for o
   assert.match(fastRdataText(RRType.RRSIG, sig.rdata, generic), /^TYPE65285 15 1 300 /);
   assert.match(fastRdataText(RRType.RRSIG, sig.rdata), /^HSYNC 15 1 300 /);
 });
+
+test('malformed RDATA takes the general printer: fast text never differs from rdataToText', () => {
+  const nsec3NoHash = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 6, 0x40);
+  const longName = new Uint8Array([...Array.from({ length: 5 }, () => [63, ...new Array<number>(63).fill(0x61)]).flat(), 0, 0, 1, 0x40]);
+  const key = generateKey(parseName('test.'), 15, 256);
+  const sig = runSignJob(prepareSign(parseName('test.'), RRType.A, 1, 300, [Uint8Array.of(1, 2, 3, 4)], key, { inception: 1_800_000_000, expiration: 1_801_234_567 }));
+  const noSignature = sig.rdata.subarray(0, 18 + 6); // header and signer name "test.", nothing after
+  for (const [type, rdata] of [
+    [RRType.NSEC3, nsec3NoHash],
+    [RRType.NSEC, longName],
+    [RRType.RRSIG, noSignature],
+  ] as const) {
+    let expected: string;
+    try {
+      expected = rdataToText(type, rdata);
+    } catch {
+      assert.throws(() => fastRdataText(type, rdata));
+      continue;
+    }
+    assert.equal(fastRdataText(type, rdata), expected);
+  }
+});

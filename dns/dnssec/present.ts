@@ -26,9 +26,10 @@ export function sigTimeText(t: number): string {
 /** Reads an uncompressed name at `o`; returns its text and the offset after it. */
 function nameAt(b: Uint8Array, o: number): [string, number] {
   let s = '';
+  const start = o;
   for (;;) {
     const len = b[o];
-    if (len === undefined || len > 63 || o + 1 + len > b.length) throw new RangeError('bad name');
+    if (len === undefined || len > 63 || o + 1 + len > b.length || o + 1 + len - start > 255) throw new RangeError('bad name');
     if (len === 0) return [s === '' ? '.' : s, o + 1];
     let plain = true;
     for (let i = o + 1; i <= o + len; i++) {
@@ -67,6 +68,7 @@ function signerAt(b: Uint8Array): [string, number] {
 
 function rrsigText(b: Uint8Array, typeName: (type: number) => string): string {
   const [signer, o] = signerAt(b);
+  if (o >= b.length) throw new RangeError('RRSIG without a signature');
   const sig = Buffer.from(b.buffer, b.byteOffset + o, b.byteLength - o).toString('base64');
   const u32 = (i: number): number => (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
   return `${typeName(((b[0] as number) << 8) | (b[1] as number))} ${b[2]} ${b[3]} ${u32(4)} ${sigTimeText(u32(8))} ${sigTimeText(u32(12))} ${((b[16] as number) << 8) | (b[17] as number)} ${signer} ${sig}`;
@@ -82,11 +84,13 @@ function bitmapText(b: Uint8Array, o: number, typeName: (type: number) => string
     cache = new Map();
     bitmapTexts.set(typeName, cache);
   }
-  const key = Buffer.from(b.buffer, b.byteOffset + o, b.byteLength - o).toString('latin1');
-  let text = cache.get(key);
+  // Only short bit maps (types below 512, the signer's case) are cached, and at most 10,000.
+  const cacheable = b.byteLength - o <= 68;
+  const key = cacheable ? Buffer.from(b.buffer, b.byteOffset + o, b.byteLength - o).toString('latin1') : '';
+  let text = cacheable ? cache.get(key) : undefined;
   if (text === undefined) {
     text = decodeTypeBitmap(b.subarray(o)).map((t) => ` ${typeName(t)}`).join('');
-    if (cache.size < 10_000) cache.set(key, text);
+    if (cacheable && cache.size < 10_000) cache.set(key, text);
   }
   return text;
 }
@@ -100,7 +104,7 @@ function nsec3Text(b: Uint8Array, typeName: (type: number) => string): string {
   const saltLen = b[4] as number;
   const hashAt = 5 + saltLen;
   const hashLen = b[hashAt];
-  if (hashLen === undefined || hashAt + 1 + hashLen > b.length) throw new RangeError('bad NSEC3');
+  if (hashLen === undefined || hashLen === 0 || hashAt + 1 + hashLen > b.length) throw new RangeError('bad NSEC3');
   const salt = saltLen === 0 ? '-' : Buffer.from(b.buffer, b.byteOffset + 5, saltLen).toString('hex').toUpperCase();
   const next = formatBase32Hex(b.subarray(hashAt + 1, hashAt + 1 + hashLen));
   return `${b[0]} ${b[1]} ${((b[2] as number) << 8) | (b[3] as number)} ${salt} ${next}${bitmapText(b, hashAt + 1 + hashLen, typeName)}`;

@@ -200,6 +200,7 @@ export function runSignJob(job: SignJob): RR {
   // ECDSA: r||s goes from hex straight into the RRSIG RDATA (no Buffer in between).
   const rdata: Uint8Array = Buffer.allocUnsafe(job.header.length + ecdsa.size * 2);
   rdata.set(job.header, 0);
-  (rdata as Buffer).write(ecdsaSignerFor(job.key.algorithm, job.key.privateKey).signHex(job.input), job.header.length, 'hex');
+  const written = (rdata as Buffer).write(ecdsaSignerFor(job.key.algorithm, job.key.privateKey).signHex(job.input), job.header.length, 'hex');
+  if (written !== ecdsa.size * 2) throw new RangeError(`ECDSA signature of ${written} octets, not ${ecdsa.size * 2}`);
   return { name: job.owner, type: RRType.RRSIG, class: job.klass, ttl: job.ttl, rdata };
 }

@@ -26,6 +26,8 @@ export interface BatchSigner {
   readonly size: number;
   /** ECDSA: one-time nonces the workers make (this thread then signs everything itself). */
   readonly nonces?: NonceSource | undefined;
+  /** The algorithm the pool was made for (its nonces fit that curve only). */
+  readonly algorithm?: number;
   /** Stops the making of nonces once they are no longer needed. */
   stopNonces?(): void;
   backlog(): number;
@@ -212,6 +214,11 @@ export class SignedZone {
     if (pool.nonces !== undefined) {
       // ECDSA: the workers have been making nonces since the pool started; this thread signs
       // everything with them (and makes its own when they run short).
+      for (const k of cfg.keys) {
+        if (k.algorithm !== pool.algorithm) {
+          throw new SignError(`key ${k.keyTag} uses algorithm ${algorithmName(k.algorithm)}, the sign pool's nonces are for ${algorithmName(pool.algorithm ?? 0)}`);
+        }
+      }
       const signers = cfg.keys.map((k) => ecdsaSignerFor(k.algorithm, k.privateKey));
       for (const s of signers) s.nonceSource = pool.nonces;
       let z: SignedZone;

@@ -116,3 +116,28 @@ test('signParallel onReady (Ed25519 batches): names come out in order and in pie
     assert.equal(verifyAll(streamed, z.rrset(origin, RRType.DNSKEY).map((r) => r.rdata)), z.stats.signatures);
   }
 });
+
+test('a sign pool whose worker dies fails every batch instead of hanging; foreign keys and curves are refused', { timeout: 60_000 }, async () => {
+  const keys = [generateKey(origin, 15, KSK_FLAGS), generateKey(origin, 15, ZSK_FLAGS)];
+  const pool = new SignPool(keys, 1);
+  try {
+    const stranger = generateKey(origin, 15, ZSK_FLAGS);
+    await assert.rejects(pool.signBatch([{ key: stranger, input: new Uint8Array(8) }]), /not one of this sign pool's keys/);
+    // Kill the worker from outside, as a crash would.
+    const [worker] = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
+    await worker?.terminate();
+    await assert.rejects(pool.signBatch([{ key: keys[1] as (typeof keys)[1], input: new Uint8Array(8) }]), /exited/);
+    await assert.rejects(SignedZone.signParallel(zone(200), { origin, keys }, pool), /exited/);
+  } finally {
+    await pool.close();
+  }
+  const p256 = [generateKey(origin, 13, ZSK_FLAGS)];
+  const p384 = [generateKey(origin, 14, ZSK_FLAGS)];
+  const ecPool = new SignPool(p256, 1);
+  try {
+    assert.equal(ecPool.algorithm, 13);
+    await assert.rejects(SignedZone.signParallel(zone(10), { origin, keys: p384 }, ecPool), /sign pool's nonces are for ECDSAP256SHA256/);
+  } finally {
+    await ecPool.close();
+  }
+});

@@ -106,6 +106,10 @@ export class SignPool {
   private readonly curve: EcdsaCurve | undefined;
   /** Nonces taken from the workers so far. */
   noncesTaken = 0;
+  /** The keys' algorithm: with ECDSA the rings hold nonces for its curve only. */
+  readonly algorithm: number;
+  private failed: Error | undefined;
+  private closing = false;
   /**
    * With ECDSA keys: the next nonce a worker has made (undefined when none is ready); without,
    * undefined. Each nonce is handed out once and its slot zeroed.
@@ -114,7 +118,8 @@ export class SignPool {
 
   constructor(keys: readonly SigningKey[], threads: number) {
     const count = Math.max(1, threads);
-    this.curve = ECDSA_CURVES[keys[0]?.algorithm ?? 0];
+    this.algorithm = keys[0]?.algorithm ?? 0;
+    this.curve = ECDSA_CURVES[this.algorithm];
     const curve = this.curve;
     this.nonces = curve !== undefined ? (): Nonce | undefined => this.takeNonce() : undefined;
     if (curve !== undefined) {
@@ -135,15 +140,20 @@ export class SignPool {
   private start(workerData: unknown): Worker {
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData });
     w.on('message', (m: Reply) => this.onReply(m));
-    w.on('error', (err: Error) => {
-      for (const [id, p] of this.pending) {
-        if (this.owner.get(id) !== w) continue;
-        this.pending.delete(id);
-        this.owner.delete(id);
-        p.reject(err);
-      }
+    // A worker that dies fails the pool: every batch still pending (on any worker) and every
+    // later one is rejected, so nobody waits for a signature that will never come.
+    w.on('error', (err: Error) => this.fail(err));
+    w.on('exit', (code) => {
+      if (!this.closing && this.curve === undefined) this.fail(new Error(`sign pool worker exited (code ${code})`));
     });
     return w;
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.owner.clear();
   }
 
   /** Number of worker threads. */
@@ -212,7 +222,11 @@ export class SignPool {
   /** Signs one batch on the next worker (round robin); the result is in input order. Not for ECDSA pools. */
   signBatch(batch: readonly { key: SigningKey; input: Uint8Array }[]): Promise<Uint8Array[]> {
     if (this.curve !== undefined) return Promise.reject(new Error('an ECDSA sign pool makes nonces; sign with them in this thread'));
+    if (this.failed !== undefined) return Promise.reject(this.failed);
     if (batch.length === 0) return Promise.resolve([]);
+    for (const b of batch) {
+      if (!this.keyIndex.has(b.key)) return Promise.reject(new Error(`key ${b.key.keyTag} is not one of this sign pool's keys`));
+    }
     const w = this.workers[this.nextWorker++ % this.workers.length] as Worker;
     let total = 0;
     for (const b of batch) total += b.input.length;
@@ -224,7 +238,7 @@ export class SignPool {
       data.set(b.input, o);
       offsets[i] = o;
       o += b.input.length;
-      keyIdx[i] = this.keyIndex.get(b.key) ?? 0;
+      keyIdx[i] = this.keyIndex.get(b.key) as number;
     });
     offsets[batch.length] = o;
     this.submitted += batch.length;
@@ -248,6 +262,7 @@ export class SignPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.stopNonces();
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const ring of this.rings) ring.data.fill(0);
