@@ -194,10 +194,13 @@ export class SignedZone {
 
   /**
    * Signs a zone with a worker pool (dns/net/sign-pool.ts) and this thread together, and hands
-   * out the signed zone's records in output order while the rest is still being signed.
+   * out the signed zone's records in output order (`onReady`).
    *
-   * This thread prepares every signature input first (in output order, cut into batches of
-   * `batchSize`); meanwhile the workers are kept `ahead` batches deep with the newest batches.
+   * With an ECDSA pool the workers only make nonces (`pool.nonces`) and this thread signs
+   * everything with them, then hands out all records at once. Otherwise (Ed25519) the workers
+   * sign batches and records go out while the rest is still being signed: this thread prepares
+   * every signature input first (in output order, cut into batches of `batchSize`); meanwhile
+   * the workers are kept `ahead` batches deep with the newest batches.
    * Then this thread walks the batches from the front: a batch nobody has taken it signs itself,
    * one a worker has it waits for; after each, the names whose signatures are all done go to
    * `onReady` (formatting and writing them overlaps the workers' signing). The two ends meet in
