@@ -123,7 +123,6 @@ export async function run(argv: string[]): Promise<number> {
       : { kind: 'nsec' };
     const out = values.out ?? `${zone}.signed`;
     const dsOut = values['ds-out'] ?? join(dirname(out), `dsset-${origin}`);
-    if (resolve(dsOut) === resolve(out)) fail('--ds-out and --out name the same file');
     const result = await signCommand({
       zone,
       origin,
@@ -265,6 +264,7 @@ class AtomicFile {
 
 /** The work of `mpdns sign`, callable from tests and benchmarks. */
 export async function signCommand(opts: SignCommandOptions): Promise<SignCommandResult> {
+  if (resolve(opts.dsOut) === resolve(opts.out)) fail('--ds-out and --out name the same file');
   const t0 = performance.now();
   const { keys, publishOnly, generated } = await zoneKeys(opts);
   const foreign = [
