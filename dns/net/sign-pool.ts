@@ -95,7 +95,6 @@ export class SignPool {
   private readonly workers: Worker[];
   private readonly keyIndex = new Map<SigningKey, number>();
   private readonly pending = new Map<number, Pending>();
-  private readonly owner = new Map<number, Worker>();
   private nextId = 1;
   private nextWorker = 0;
   /** Inputs signed by the workers so far, counted by the workers themselves (shared memory). */
@@ -153,7 +152,6 @@ export class SignPool {
     this.failed ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
-    this.owner.clear();
   }
 
   /** Number of worker threads. */
@@ -207,7 +205,6 @@ export class SignPool {
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
-    this.owner.delete(m.id);
     const sigs = new Uint8Array(m.sigs);
     const ends = new Uint32Array(m.ends);
     const out: Uint8Array[] = [];
@@ -245,7 +242,6 @@ export class SignPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.owner.set(id, w);
       w.postMessage({ id, data: data.buffer, offsets, keyIdx }, [data.buffer]);
     });
   }
