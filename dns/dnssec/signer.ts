@@ -767,9 +767,16 @@ export class SignedZone {
         }
       }
     }
-    const before = this.snapshot(owners, labels);
-    const stats = this.apply(diff, now);
-    const after = this.snapshot(owners, labels);
+    return this.withChanges(owners, labels, () => this.apply(diff, now));
+  }
+
+  /** Runs a change and reports the signed records it removed and added at these owners. */
+  private withChanges(owners: Iterable<Fqdn>, labels: Iterable<string>, change: () => SignStats): SignStats & { removed: RR[]; added: RR[] } {
+    const ownerList = [...owners];
+    const labelList = [...labels];
+    const before = this.snapshot(ownerList, labelList);
+    const stats = change();
+    const after = this.snapshot(ownerList, labelList);
     const removed: RR[] = [];
     const added: RR[] = [];
     for (const [k, rr] of before) if (!after.has(k)) removed.push(rr);
@@ -894,14 +901,7 @@ export class SignedZone {
       for (const sigs of n.sigs.values()) if (this.isDue(sigs, now)) owners.add(n.name);
     }
     for (const x of this.n3Sorted) if (this.isDue(x.sigs, now)) labels.add(x.label);
-    const before = this.snapshot(owners, labels);
-    const stats = this.refresh(now);
-    const after = this.snapshot(owners, labels);
-    const removed: RR[] = [];
-    const added: RR[] = [];
-    for (const [k, rr] of before) if (!after.has(k)) removed.push(rr);
-    for (const [k, rr] of after) if (!before.has(k)) added.push(rr);
-    return { ...stats, removed, added };
+    return this.withChanges(owners, labels, () => this.refresh(now));
   }
 
   // ---- reading -------------------------------------------------------------------------
