@@ -164,6 +164,41 @@ test('a released shard drops its actors without persisting and stops consuming',
   }
 });
 
+test('a shard released while an event is between persist and ack does not leave a stopped actor behind', { timeout: 10_000 }, async () => {
+  // The race: the zone's event is persisted, then (while it waits to ack) the shard is released
+  // and its actors stopped; the shard comes back. The stopped actor must not become resident
+  // again, or later events go to it, are ignored, and are acked without being applied.
+  const ref: { host?: ActorHost } = {};
+  let releaseDuringNext = false;
+  const opened = await openHost({
+    shardCount: 1,
+    hooks: {
+      afterPersist: async () => {
+        if (!releaseDuringNext) return;
+        releaseDuringNext = false;
+        await ref.host?.release(0);
+      },
+    },
+  });
+  const { broker, host } = opened;
+  ref.host = host;
+  try {
+    await host.acquire(0);
+    await host.send('race.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 1 });
+    releaseDuringNext = true;
+    await host.send('race.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 2 });
+    await host.acquire(0);
+    const v3 = await host.send('race.example.', 'ctr', 'sequenced-counter', { type: 'inc', seq: 3 });
+    assert.equal((v3.context as { count: number }).count, 3, 'the third event was applied');
+    const kv = await broker.kv('machines');
+    const listed = await listZoneMachines(kv, 'race.example.');
+    assert.equal((listed[0]?.context as { count: number }).count, 3, 'and persisted');
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
 test('an undecodable work message is dead-lettered once, and the consumer goes on', { timeout: 10_000 }, async () => {
   const { broker, host } = await openHost({ shardCount: 1 });
   try {

@@ -402,6 +402,8 @@ export class ActorHost {
     const event = { ...work.event, at: typeof work.event['at'] === 'number' ? work.event['at'] : this.#now() };
     r.actor.send(event);
     const after = r.actor.getSnapshot() as Snapshot<unknown> & { value?: unknown; error?: unknown };
+    // A stopped actor ignores events: never ack work it did not apply.
+    if (after.status === 'stopped') throw new OwnershipLostError(key);
     if (this.#opts.inspect?.connected === true) this.#opts.inspect.transition(r.actor, event);
     if (after.status === 'error') {
       this.#drop(r);
@@ -420,13 +422,16 @@ export class ActorHost {
       this.#stats.acked++;
       await this.#opts.hooks?.afterAck?.(key, work);
     }
-    this.#residents.touch(key, r, this.#now());
+    // Only while still resident: a release (or eviction) during the awaits above stopped and
+    // dropped this actor, and putting it back would hand later events to a stopped actor.
+    if (this.#residents.get(key) === r) this.#residents.touch(key, r, this.#now());
     return r;
   }
 
   async #load(key: string, work: ZoneWork, shard: number): Promise<Resident> {
     const known = this.#residents.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined && known.actor.getSnapshot().status !== 'stopped') return known;
+    if (known !== undefined) this.#residents.delete(key);
     const e = await this.#kv.get(key);
     if (e !== undefined) {
       const rec = decodeRecord(key, e.value);
