@@ -471,10 +471,10 @@ export class ActorHost {
     if (this.#residents.size > this.#policy.maxResident) this.#evict();
   }
 
-  async #persist(r: Resident): Promise<void> {
+  /** The persisted form of a resident machine as it is now. */
+  #recordOf(r: Resident, updatedAt: number): PersistedMachine {
     const snapshot = r.actor.getPersistedSnapshot();
-    const updatedAt = this.#now();
-    const rec: PersistedMachine = {
+    return {
       v: RECORD_VERSION,
       kind: r.kind,
       zone: r.zone,
@@ -484,6 +484,11 @@ export class ActorHost {
       updatedAt,
       writer: this.replicaId,
     };
+  }
+
+  async #persist(r: Resident): Promise<void> {
+    const updatedAt = this.#now();
+    const rec = this.#recordOf(r, updatedAt);
     const bytes = encodeRecord(rec);
     if (!this.#held.has(r.shard)) {
       this.#drop(r);
@@ -503,20 +508,7 @@ export class ActorHost {
   }
 
   #viewResident(r: Resident): MachineView {
-    const snapshot = r.actor.getPersistedSnapshot();
-    return viewOf(
-      {
-        v: RECORD_VERSION,
-        kind: r.kind,
-        zone: r.zone,
-        machineId: r.machineId,
-        snapshot,
-        deadlines: deadlinesOf(snapshot),
-        updatedAt: r.updatedAt,
-        writer: this.replicaId,
-      },
-      r.revision,
-    );
+    return viewOf(this.#recordOf(r, r.updatedAt), r.revision);
   }
 
   #drop(r: Resident): void {
