@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEmbeddedBroker, EmbeddedHub } from '../broker/embedded.ts';
+import { createShardCoordinator } from '../broker/shards.ts';
+import type { Broker } from '../broker/types.ts';
 import { sequencedCounter } from '../machines/sequenced-counter.ts';
 import { pollUntil } from '../test/support/poll.ts';
 import { ActorHost, listZoneMachines } from './host.ts';
@@ -194,6 +196,36 @@ test('a shard released while an event is between persist and ack does not leave 
     const listed = await listZoneMachines(kv, 'race.example.');
     assert.equal((listed[0]?.context as { count: number }).count, 3, 'and persisted');
   } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('a shard whose acquisition fails is retried while the coordinator holds its lease', { timeout: 15_000 }, async () => {
+  const hub = new EmbeddedHub();
+  const broker = createEmbeddedBroker({ hub });
+  // The first consumer set-up fails, as a broker hiccup would; later ones work.
+  let failures = 1;
+  const flaky: Broker = Object.create(broker) as Broker;
+  flaky.consume = (...args: Parameters<Broker['consume']>) => {
+    if (failures-- > 0) return Promise.reject(new Error('consumer set-up failed'));
+    return broker.consume(...args);
+  };
+  const host = await ActorHost.open({ broker: flaky, kinds, shardCount: 1, logger });
+  const coordinator = createShardCoordinator({ kv: await broker.kv('shards'), group: 'actors', shardCount: 1, renewMs: 100, leaseTimeoutMs: 300 });
+  const detach = host.attach(coordinator);
+  try {
+    await coordinator.start();
+    await pollUntil('the shard consumed after a retry', () => host.heldShards().has(0) && failures < 0, { timeoutMs: 10_000 });
+    await host.submit({ zone: 'retry.example.', machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq: 1 } });
+    const kv = await broker.kv('machines');
+    await pollUntil('the event applied', async () => {
+      const listed = await listZoneMachines(kv, 'retry.example.');
+      return (listed[0]?.context as { count: number } | undefined)?.count === 1;
+    });
+  } finally {
+    detach();
+    await coordinator.stop();
     await host.stop();
     await broker.close();
   }

@@ -106,6 +106,9 @@ interface Resident {
 
 /** Parallel KV reads while restoring a shard. */
 const RESTORE_PARALLELISM = 32;
+/** First retry of a failed shard acquisition, doubling up to the maximum. */
+const ACQUIRE_RETRY_MS = 200;
+const ACQUIRE_RETRY_MAX_MS = 10_000;
 
 function viewOf(r: PersistedMachine, revision: number): MachineView {
   const snap = r.snapshot as { status?: unknown; value?: unknown; context?: unknown };
@@ -194,12 +197,27 @@ export class ActorHost {
     // Acquisition (listing, restoring, consumer set-up) may take a while: it runs in the
     // background so the coordinator keeps renewing its leases. Release is awaited: consumption
     // must stop before the lease is given up.
-    const offA = coordinator.on('acquired', (s) => {
-      this.acquire(s).catch((err: unknown) => this.#log.error({ err, shard: s }, 'acquire failed'));
-    });
+    // A failed acquisition is retried with backoff for as long as the coordinator holds the
+    // lease: it will not announce the shard again, and nobody else may take it meanwhile.
+    let detached = false;
+    const retries = new Set<NodeJS.Timeout>();
+    const start = (s: number, attempt: number): void => {
+      this.acquire(s).catch((err: unknown) => {
+        this.#log.error({ err, shard: s, attempt }, 'acquire failed');
+        const t = setTimeout(() => {
+          retries.delete(t);
+          if (!detached && !this.#stopped && coordinator.owned().has(s) && !this.#held.has(s)) start(s, attempt + 1);
+        }, Math.min(ACQUIRE_RETRY_MAX_MS, ACQUIRE_RETRY_MS * 2 ** attempt));
+        t.unref();
+        retries.add(t);
+      });
+    };
+    const offA = coordinator.on('acquired', (s) => start(s, 0));
     const offL = coordinator.on('lost', (s) => this.release(s));
-    for (const s of coordinator.owned()) void this.acquire(s).catch((err: unknown) => this.#log.error({ err, shard: s }, 'acquire failed'));
+    for (const s of coordinator.owned()) start(s, 0);
     return () => {
+      detached = true;
+      for (const t of retries) clearTimeout(t);
       offA();
       offL();
     };
