@@ -12,7 +12,7 @@ import {
 } from 'node:crypto';
 import type { Fqdn } from '../name.ts';
 import { algorithmName, SIGNING_ALGORITHMS } from './algorithms.ts';
-import { createEcdsaSigner, type EcdsaSigner } from './ecdsa.ts';
+import { createEcdsaSigner, ECDSA_CURVES, type EcdsaCurve, type EcdsaSigner } from './ecdsa.ts';
 import { AlgorithmError, DnssecWireError, KeyError } from './errors.ts';
 import { keyTag } from './keytag.ts';
 
@@ -86,9 +86,10 @@ interface Jwk {
   e?: string;
 }
 
-const ecCurves: Record<number, { crv: string; ossl: string; size: number; hash: string }> = {
-  13: { crv: 'P-256', ossl: 'prime256v1', size: 32, hash: 'sha256' },
-  14: { crv: 'P-384', ossl: 'secp384r1', size: 48, hash: 'sha384' },
+/** ecdsa.ts's curves (OpenSSL name, hash, size) with their JWK names. */
+const ecCurves: Record<number, EcdsaCurve & { crv: string }> = {
+  13: { ...(ECDSA_CURVES[13] as EcdsaCurve), crv: 'P-256' },
+  14: { ...(ECDSA_CURVES[14] as EcdsaCurve), crv: 'P-384' },
 };
 
 /** DNSKEY public key field of a node:crypto public (or private) key. */
