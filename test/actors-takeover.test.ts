@@ -50,6 +50,18 @@ async function view(kv: KvBucket, zone: string): Promise<MachineView | undefined
   return (await listZoneMachines(kv, zone))[0];
 }
 
+/** On a timeout: every zone's machine as persisted, the shards each replica holds, and their logs. */
+async function explain(kv: KvBucket, zones: readonly string[], hosts: readonly Daemon[], err: unknown): Promise<never> {
+  const lines: string[] = [];
+  for (const z of zones) {
+    const m = await view(kv, z);
+    const c = m?.context as Ctx | undefined;
+    lines.push(`${z} shard ${shardOf(z, SHARDS)}: ${m === undefined ? 'no machine' : `${String(m.value)} count ${c?.count} lastSeq ${c?.lastSeq} writer ${m.writer}`}`);
+  }
+  for (const h of hosts) lines.push(`--- ${h.name} holds [${[...held(h)].join(',')}]:\n${h.output().slice(-6000)}`);
+  throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`, { cause: err });
+}
+
 test('a SIGKILLed replica\'s zones are taken over with their machines restored as they were', { timeout: 120_000 }, async () => {
   nats = await startNatsServer();
   broker = await createJetStreamBroker({ servers: nats.url, namespace: NS });
@@ -78,7 +90,7 @@ test('a SIGKILLed replica\'s zones are taken over with their machines restored a
     for (const z of zones) if ((await view(kv, z))?.context === undefined || ((await view(kv, z))?.context as Ctx).count !== 5) return undefined;
     const t = await view(kv, timerZone);
     return t?.value === 'waiting' ? t : undefined;
-  }, { timeoutMs: 60_000 });
+  }, { timeoutMs: 60_000 }).catch((err: unknown) => explain(kv, zones, [a, c], err));
   for (const z of aZones) assert.equal((await view(kv, z))?.writer, 'a');
   const deadline = (armed.context as Ctx).deadlines['expire'] as number;
 
@@ -96,7 +108,7 @@ test('a SIGKILLed replica\'s zones are taken over with their machines restored a
   await pollUntil('second round applied everywhere', async () => {
     for (const z of zones) if (((await view(kv, z))?.context as Ctx | undefined)?.count !== 8) return false;
     return true;
-  }, { timeoutMs: 30_000 });
+  }, { timeoutMs: 30_000 }).catch((err: unknown) => explain(kv, zones, [c], err));
   for (const z of aZones) {
     const m = await view(kv, z);
     assert.equal(m?.writer, 'c', `${z} now written by c`);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { test } from 'node:test';
 import { parseName } from '../name.ts';
 import { RRType } from '../types.ts';
@@ -96,8 +97,15 @@ test('ECDSA verification accepts high-S signatures (r, n - s)', { timeout: 5000 
 
 for (const [alg, hash] of [[8, 'sha256'], [10, 'sha512']] as const) {
   test(`RSA algorithm ${alg}: RFC 3110 DNSKEY parsed and RRSIG verified`, { timeout: 10000 }, () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const jwk = publicKey.export({ format: 'jwk' });
+    // The pair leaves the generation job as DER and is read back: a JWK export of a generated
+    // key itself can deadlock on Node 20 (see generateKey in keys.ts).
+    const pair = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    });
+    const privateKey = createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' });
+    const jwk = createPublicKey({ key: pair.publicKey, format: 'der', type: 'spki' }).export({ format: 'jwk' });
     const e = Buffer.from(jwk.e ?? '', 'base64url');
     const n = Buffer.from(jwk.n ?? '', 'base64url');
     const pub = Buffer.concat([Uint8Array.of(e.length), e, n]);
@@ -128,20 +136,32 @@ test('BIND timing: which keys sign, which are only published', { timeout: 5000 }
 });
 
 test('a P-256 scalar written without its leading zero octet (as BIND does) loads as the same key', { timeout: 10000 }, () => {
-  // About one key in 256 has a scalar below 2^248; find one.
-  let jwk: { d?: string; x?: string; y?: string } = {};
-  for (let i = 0; i < 20000; i++) {
-    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as typeof jwk;
-    if (Buffer.from(k.d ?? '', 'base64url')[0] === 0) {
-      jwk = k;
-      break;
-    }
+  // About one key in 256 has a scalar below 2^248; find one. createECDH returns it without
+  // the leading zero octet, as BIND writes it.
+  let d = Buffer.alloc(0);
+  let pub = Buffer.alloc(0);
+  for (let i = 0; i < 20000 && d.length !== 31; i++) {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    d = ecdh.getPrivateKey();
+    pub = ecdh.getPublicKey();
   }
-  const d = Buffer.from(jwk.d ?? '', 'base64url');
-  assert.equal(d[0], 0, 'found a scalar with a leading zero octet');
-  const key = privateKeyFromRaw(13, d.subarray(1));
+  assert.equal(d.length, 31, 'found a scalar with a leading zero octet');
+  const jwk = { x: pub.subarray(1, 33).toString('base64url'), y: pub.subarray(33).toString('base64url') };
+  const key = privateKeyFromRaw(13, d);
   const back = key.export({ format: 'jwk' }) as typeof jwk;
   assert.equal(back.x, jwk.x);
   assert.equal(back.y, jwk.y);
   assert.throws(() => privateKeyFromRaw(13, new Uint8Array(33)), KeyError);
+});
+
+test('generating thousands of keys does not deadlock (Node 20: JWK export of a generateKeyPairSync key)', { timeout: 120_000 }, () => {
+  // In a child process: a deadlock blocks the thread, so only a parent can time it out. With
+  // generateKeyPairSync, each of three runs of one such loop hung within 3,000 keys here.
+  const script = `const { generateKey } = await import(${JSON.stringify(new URL('./keys.ts', import.meta.url).href)});
+    for (const alg of [13, 15]) for (let i = 0; i < 6000; i++) generateKey('example.', alg, 256);
+    process.stdout.write('done');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 90_000, encoding: 'utf8' });
+  assert.equal(r.signal, null, `key generation hung (killed by ${r.signal}): ${r.stderr}`);
+  assert.equal(r.stdout, 'done', r.stderr);
 });

@@ -5,7 +5,7 @@ import {
   createECDH,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
+  randomBytes,
   sign as cryptoSign,
   verify as cryptoVerify,
   type KeyObject,
@@ -201,16 +201,24 @@ export function signingKeyFromPrivate(
   return { zone, flags, algorithm, keyTag: keyTag(dnskey), dnskey, privateKey, created };
 }
 
-/** Generates a new key (flags 257 for a KSK or CSK, 256 for a ZSK). */
+/**
+ * Generates a new key (flags 257 for a KSK or CSK, 256 for a ZSK). The private key is made from
+ * fresh raw key material (an Ed25519 seed, or a scalar from OpenSSL's EC key generation), not
+ * with generateKeyPairSync: on Node 20, exporting a JWK of a key from generateKeyPairSync
+ * deadlocks the process when a garbage collection during the export finalizes the key's
+ * generation job (docs/decisions.md), and publicKeyField exports a JWK.
+ */
 export function generateKey(zone: Fqdn, algorithm: number, flags: number): SigningKey {
-  let privateKey: KeyObject;
-  if (algorithm === 15) privateKey = generateKeyPairSync('ed25519').privateKey;
+  let raw: Uint8Array;
+  if (algorithm === 15) raw = randomBytes(32);
   else if (ecCurves[algorithm] !== undefined) {
-    privateKey = generateKeyPairSync('ec', { namedCurve: ecCurves[algorithm].ossl }).privateKey;
+    const ecdh = createECDH(ecCurves[algorithm].ossl);
+    ecdh.generateKeys();
+    raw = ecdh.getPrivateKey();
   } else {
     throw new AlgorithmError(`unsupported signing algorithm ${algorithmName(algorithm)}`, algorithm);
   }
-  return signingKeyFromPrivate(zone, algorithm, flags, privateKey);
+  return signingKeyFromPrivate(zone, algorithm, flags, privateKeyFromRaw(algorithm, raw));
 }
 
 const ecdsaSigners = new WeakMap<KeyObject, EcdsaSigner>();
