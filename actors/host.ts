@@ -126,6 +126,13 @@ function viewOf(r: PersistedMachine, revision: number): MachineView {
   };
 }
 
+/** One persisted machine, read from `kv` (one KV get, no key listing). */
+export async function readMachine(kv: KvBucket, zone: string, machineId: string): Promise<MachineView | undefined> {
+  const key = machineKey(zone, machineId);
+  const e = await kv.get(key);
+  return e === undefined ? undefined : viewOf(decodeRecord(key, e.value), e.revision);
+}
+
 /** Every persisted machine of `zone` in `kv`, in key order (also used by `mpdns ctl machines`). */
 export async function listZoneMachines(kv: KvBucket, zone: string): Promise<MachineView[]> {
   const prefix = zoneKeyPrefix(zone);
@@ -323,11 +330,9 @@ export class ActorHost {
 
   /** The machine's current state: from memory if resident, else from KV (without restoring it). */
   async view(zone: string, machineId: string): Promise<MachineView | undefined> {
-    const key = machineKey(zone, machineId);
-    const r = this.#residents.get(key);
+    const r = this.#residents.get(machineKey(zone, machineId));
     if (r !== undefined) return this.#viewResident(r);
-    const e = await this.#kv.get(key);
-    return e === undefined ? undefined : viewOf(decodeRecord(key, e.value), e.revision);
+    return readMachine(this.#kv, zone, machineId);
   }
 
   /** True while the machine is in memory. */

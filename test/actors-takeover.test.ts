@@ -3,10 +3,11 @@
 // pending deadline), then applies the work that queued up meanwhile.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { createJetStreamBroker } from '../broker/jetstream.ts';
 import { Subjects, shardOf } from '../broker/subjects.ts';
 import type { Broker, KvBucket } from '../broker/types.ts';
-import { listZoneMachines, type MachineView } from '../actors/host.ts';
+import { readMachine, type MachineView } from '../actors/host.ts';
 import { encodeWork, type MachineEvent } from '../actors/work.ts';
 import { startDaemon, type Daemon } from './support/daemon.ts';
 import { startNatsServer, type NatsServer } from './support/nats.ts';
@@ -46,17 +47,23 @@ function held(d: Daemon): Set<number> {
 
 type Ctx = { count: number; lastSeq: number; deadlines: Record<string, number>; firedAt?: number };
 
-async function view(kv: KvBucket, zone: string): Promise<MachineView | undefined> {
-  return (await listZoneMachines(kv, zone))[0];
+function view(kv: KvBucket, zone: string): Promise<MachineView | undefined> {
+  return readMachine(kv, zone, 'ctr');
 }
 
 /** On a timeout: every zone's machine as persisted, the shards each replica holds, and their logs. */
 async function explain(kv: KvBucket, zones: readonly string[], hosts: readonly Daemon[], err: unknown): Promise<never> {
   const lines: string[] = [];
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause !== undefined) lines.push(`the probe's last error: ${cause instanceof Error ? cause.message : inspect(cause)}`);
   for (const z of zones) {
-    const m = await view(kv, z);
-    const c = m?.context as Ctx | undefined;
-    lines.push(`${z} shard ${shardOf(z, SHARDS)}: ${m === undefined ? 'no machine' : `${String(m.value)} count ${c?.count} lastSeq ${c?.lastSeq} writer ${m.writer}`}`);
+    try {
+      const m = await view(kv, z);
+      const c = m?.context as Ctx | undefined;
+      lines.push(`${z} shard ${shardOf(z, SHARDS)}: ${m === undefined ? 'no machine' : `${String(m.value)} count ${c?.count} lastSeq ${c?.lastSeq} writer ${m.writer}`}`);
+    } catch (readErr) {
+      lines.push(`${z}: unreadable: ${String(readErr)}`);
+    }
   }
   for (const h of hosts) lines.push(`--- ${h.name} holds [${[...held(h)].join(',')}]:\n${h.output().slice(-6000)}`);
   throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`, { cause: err });
@@ -85,12 +92,17 @@ test('a SIGKILLed replica\'s zones are taken over with their machines restored a
   const timerZone = aZones[0] as string;
 
   for (let seq = 1; seq <= 5; seq++) for (const z of zones) await publish(z, { type: 'inc', seq });
-  await publish(timerZone, { type: 'arm', ms: 10_000 });
-  const armed = await pollUntil('first round applied everywhere', async () => {
-    for (const z of zones) if ((await view(kv, z))?.context === undefined || ((await view(kv, z))?.context as Ctx).count !== 5) return undefined;
-    const t = await view(kv, timerZone);
-    return t?.value === 'waiting' ? t : undefined;
+  await pollUntil('first round applied everywhere', async () => {
+    for (const z of zones) if (((await view(kv, z))?.context as Ctx | undefined)?.count !== 5) return false;
+    return true;
   }, { timeoutMs: 60_000 }).catch((err: unknown) => explain(kv, zones, [a, c], err));
+  // Armed only now, so its 10 s run from here to after the takeover whatever the first round took.
+  await publish(timerZone, { type: 'arm', ms: 10_000 });
+  const armed = await pollUntil('the deadline armed', async () => {
+    const t = await view(kv, timerZone);
+    if (t?.value === 'expired') throw new Error('the deadline fired before the kill');
+    return t?.value === 'waiting' ? t : undefined;
+  }, { timeoutMs: 8_000 }).catch((err: unknown) => explain(kv, zones, [a, c], err));
   for (const z of aZones) assert.equal((await view(kv, z))?.writer, 'a');
   const deadline = (armed.context as Ctx).deadlines['expire'] as number;
 
