@@ -1,4 +1,5 @@
 // mpdns serve: an authoritative primary for zone files, with AXFR/IXFR, NOTIFY and TSIG.
+import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { ParseError } from '../dns/errors.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
@@ -26,6 +27,8 @@ in-memory journal of the last changes), NOTIFY out and TSIG.
                            proofs are served to queries with DO; a reload re-signs what changed
   --key-dir DIR            BIND-style K<zone>+<alg>+<tag>.key/.private files for --sign
   --nsec3                  with --sign: NSEC3 (iterations 0, no salt) instead of NSEC
+  --threads N              with --sign: threads for the first signing of each zone, this one
+                           included (default 1); re-signing after a reload is incremental
   --help                   this text
 
 Signals: SIGHUP re-reads every zone file; a changed zone with a higher serial is journalled
@@ -46,7 +49,7 @@ export interface ServeArgs {
   readonly keys: TsigKey[];
   readonly journal: number;
   /** --sign: inline DNSSEC signing with the keys in keyDir. */
-  readonly sign?: { readonly keyDir: string; readonly nsec3: boolean };
+  readonly sign?: { readonly keyDir: string; readonly nsec3: boolean; readonly threads: number };
 }
 
 class UsageError extends Error {
@@ -78,6 +81,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
   let sign = false;
   let keyDir: string | undefined;
   let nsec3 = false;
+  let threads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return 'help';
@@ -125,6 +129,14 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
         case '--nsec3':
           nsec3 = true;
           break;
+        case '--threads': {
+          const v = value();
+          threads = Number(v);
+          if (!/^[0-9]+$/.test(v) || threads < 1 || threads > Math.max(64, availableParallelism())) {
+            throw new UsageError(`--threads must be a positive integer, not "${v}"`);
+          }
+          break;
+        }
         default:
           throw new UsageError(`unknown argument "${arg}"`);
       }
@@ -136,8 +148,16 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
   if (zones.length === 0) throw new UsageError('at least one --zone FILE[:ORIGIN] is required');
   if (listen === undefined) throw new UsageError('--listen ADDR:PORT is required');
   if (sign && keyDir === undefined) throw new UsageError('--sign needs --key-dir DIR');
-  if (!sign && (keyDir !== undefined || nsec3)) throw new UsageError('--key-dir and --nsec3 need --sign');
-  return { zones, listen, notify, allowTransfer, keys, journal, ...(sign && keyDir !== undefined ? { sign: { keyDir, nsec3 } } : {}) };
+  if (!sign && (keyDir !== undefined || nsec3 || threads !== undefined)) throw new UsageError('--key-dir, --nsec3 and --threads need --sign');
+  return {
+    zones,
+    listen,
+    notify,
+    allowTransfer,
+    keys,
+    journal,
+    ...(sign && keyDir !== undefined ? { sign: { keyDir, nsec3, threads: threads ?? 1 } } : {}),
+  };
 }
 
 function errorText(file: string, err: unknown): string {
@@ -169,6 +189,7 @@ export async function run(argv: string[]): Promise<number> {
         const signed = await InlineSignedZone.create(loaded, args.sign.keyDir, {
           denial: args.sign.nsec3 ? { kind: 'nsec3', iterations: 0, salt: new Uint8Array(0), optOut: false } : { kind: 'nsec' },
           journal: args.journal,
+          threads: args.sign.threads,
         });
         if (signed.generatedKeys.length > 0) log.info({ zone: loaded.origin, keys: signed.generatedKeys }, 'generated DNSSEC keys');
         zone = signed.zone;

@@ -208,6 +208,12 @@ test('bad command lines exit 2 with one message; bad zone file exits 1 with FILE
   assert.match(badTsig.stderr, /--tsig: unsupported TSIG algorithm/);
   const unknown = run(['--bogus']);
   assert.equal(unknown.status, 2);
+  const threadsAlone = run(['--zone', 'x.zone', '--listen', '127.0.0.1:1', '--threads', '2']);
+  assert.equal(threadsAlone.status, 2);
+  assert.match(threadsAlone.stderr, /--key-dir, --nsec3 and --threads need --sign/);
+  const badThreads = run(['--zone', 'x.zone', '--listen', '127.0.0.1:1', '--sign', '--key-dir', dir.path, '--threads', '0']);
+  assert.equal(badThreads.status, 2);
+  assert.match(badThreads.stderr, /--threads must be a positive integer, not "0"/);
   const help = run(['--help']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--allow-transfer CIDR/);
