@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createJetStreamBroker } from '../../broker/jetstream.ts';
 import { pubAckOf } from '../../broker/pub-ack.ts';
 import { ReplyInbox } from '../../broker/reply-inbox.ts';
@@ -132,24 +132,25 @@ function workOf(i: number): ZoneWork {
 }
 
 /**
- * The bare path with the broker's hot-path plumbing (reply-inbox.ts for publish and ack) instead
- * of nats.js's `js.publish` and `ackAck`: shows how much of the ratio is request machinery.
+ * One bare round-trip run on its own work-queue stream `name`: each of n messages is published,
+ * consumed, settled by `settle`, and counted when settled; at most WINDOW in flight.
  */
-async function bareInboxRoundTrips(url: string, n: number, size: number, name: string): Promise<RunResult> {
-  const nc = await connect({ servers: url, noAsyncTraces: true });
+async function bareRun(
+  nc: NatsConnection,
+  n: number,
+  size: number,
+  name: string,
+  settle: (m: JsMsg) => Promise<void>,
+  publish: (subject: string, payload: Uint8Array) => Promise<void>,
+): Promise<RunResult> {
   const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
-  const inbox = new ReplyInbox(nc, undefined);
   await jsm.streams.add({ name, subjects: [`${name}.>`], retention: RetentionPolicy.Workqueue });
   await jsm.consumers.add(name, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
-  const consumer = await js.consumers.get(name, name);
+  const consumer = await jetstream(nc).consumers.get(name, name);
   const messages = await consumer.consume({ max_messages: WINDOW });
   const replies = new Replies();
-  const ack = Uint8Array.of(0x2b, 0x41, 0x43, 0x4b);
   const handle = async (m: JsMsg): Promise<void> => {
-    const reply = (m as { reply?: unknown }).reply;
-    if (typeof reply !== 'string') throw new Error('delivery without a reply subject');
-    await inbox.request(reply, ack, undefined, 5000);
+    await settle(m);
     replies.reply(m.subject);
   };
   const loop = (async () => {
@@ -159,11 +160,36 @@ async function bareInboxRoundTrips(url: string, n: number, size: number, name: s
   const r = await windowed(n, WINDOW, async (i) => {
     const subject = `${name}.${i}`;
     const replied = replies.wait(subject);
-    pubAckOf(await inbox.request(subject, payload, undefined, 5000));
+    await publish(subject, payload);
     await replied;
   });
   await messages.close();
   await loop;
+  return r;
+}
+
+/**
+ * The bare path with the broker's hot-path plumbing (reply-inbox.ts for publish and ack) instead
+ * of nats.js's `js.publish` and `ackAck`: shows how much of the ratio is request machinery.
+ */
+async function bareInboxRoundTrips(url: string, n: number, size: number, name: string): Promise<RunResult> {
+  const nc = await connect({ servers: url, noAsyncTraces: true });
+  const inbox = new ReplyInbox(nc, undefined);
+  const ack = Uint8Array.of(0x2b, 0x41, 0x43, 0x4b);
+  const r = await bareRun(
+    nc,
+    n,
+    size,
+    name,
+    async (m) => {
+      const reply = (m as { reply?: unknown }).reply;
+      if (typeof reply !== 'string') throw new Error('delivery without a reply subject');
+      await inbox.request(reply, ack, undefined, 5000);
+    },
+    async (subject, payload) => {
+      pubAckOf(await inbox.request(subject, payload, undefined, 5000));
+    },
+  );
   inbox.close();
   await nc.close();
   return r;
@@ -173,29 +199,19 @@ async function bareRoundTrips(url: string, n: number, size: number, name: string
   // The same connection options as the broker's that matter for speed (noAsyncTraces), so the
   // ratio compares the work done, not the client's configuration.
   const nc = await connect({ servers: url, noAsyncTraces: true });
-  const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await jsm.streams.add({ name, subjects: [`${name}.>`], retention: RetentionPolicy.Workqueue });
-  await jsm.consumers.add(name, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
-  const consumer = await js.consumers.get(name, name);
-  const messages = await consumer.consume({ max_messages: WINDOW });
-  const replies = new Replies();
-  const handle = async (m: JsMsg): Promise<void> => {
-    await m.ackAck();
-    replies.reply(m.subject);
-  };
-  const loop = (async () => {
-    for await (const m of messages) void handle(m);
-  })();
-  const payload = new Uint8Array(size).fill(7);
-  const r = await windowed(n, WINDOW, async (i) => {
-    const subject = `${name}.${i}`;
-    const replied = replies.wait(subject);
-    await js.publish(subject, payload);
-    await replied;
-  });
-  await messages.close();
-  await loop;
+  const r = await bareRun(
+    nc,
+    n,
+    size,
+    name,
+    async (m) => {
+      await m.ackAck();
+    },
+    async (subject, payload) => {
+      await js.publish(subject, payload);
+    },
+  );
   await nc.close();
   return r;
 }
