@@ -192,6 +192,16 @@ export function isSubdomain(name: Fqdn, ancestor: Fqdn): boolean {
   return backslashes % 2 === 0;
 }
 
+/**
+ * `name` with its ancestor `suffix` replaced by `replacement` (DNAME substitution, RFC 6672
+ * §2.2); undefined when the result would exceed 255 octets.
+ */
+export function replaceSuffix(name: Fqdn, suffix: Fqdn, replacement: Fqdn): Fqdn | undefined {
+  const prefix = suffix === ROOT ? name : name.slice(0, name.length - suffix.length);
+  const out = (replacement === ROOT ? prefix || ROOT : prefix + replacement) as Fqdn;
+  return nameWireLength(out) > 255 ? undefined : out;
+}
+
 /** `label` prepended to `name`; `label` is presentation text of one label. */
 export function childName(label: string, name: Fqdn): Fqdn {
   return parseName(name === ROOT ? `${label}.` : `${label}.${name}`);

@@ -5,10 +5,13 @@ import { test } from 'node:test';
 import { parseName } from './name.ts';
 import { typeFromString } from './types.ts';
 import { rrsetRecords, type RRset } from './zone.ts';
-import { lookup, type LookupResult } from './zone-lookup.ts';
+import { lookup, negativeTtl, type LookupResult } from './zone-lookup.ts';
 import { parseZone } from './zonefile/parse.ts';
 import { formatRecord } from './zonefile/print.ts';
 
+// A DNAME target of 250 octets (wire form): substitution under it overflows 255 octets for any
+// first label of 5 or more.
+const LONG = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.test.`;
 const zone = parseZone(
   `$TTL 300
 @        SOA   ns1 host 7 7200 3600 1209600 60
@@ -38,6 +41,10 @@ ns1.sub  A     192.0.2.10
 ns2.sub  AAAA  2001:db8::10
 nods     NS    ns1
 tosub    CNAME deep.sub
+dn       DNAME tgt
+x.tgt    A     192.0.2.7
+ext      DNAME other.test.
+long     DNAME ${LONG}
 `,
   { origin: parseName('example.'), file: 'lookup.zone' },
 );
@@ -92,6 +99,14 @@ const cases: Case[] = [
   { q: 'nods.example.', t: 'DS', kind: 'nodata', ns: [SOA] },
   { q: 'nods.example.', t: 'A', kind: 'referral', ns: ['nods.example. 300 IN NS ns1.example.'], extra: ['ns1.example. 300 IN A 192.0.2.2'] },
   { q: 'tosub.example.', t: 'A', kind: 'referral', answer: ['tosub.example. 300 IN CNAME deep.sub.example.'], ns: ['sub.example. 300 IN NS ns1.sub.example.', 'sub.example. 300 IN NS ns2.sub.example.', 'sub.example. 300 IN DS 1 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF'], extra: ['ns1.sub.example. 300 IN A 192.0.2.10', 'ns2.sub.example. 300 IN AAAA 2001:db8::10'] },
+  // DNAME (RFC 6672): the DNAME, a CNAME synthesised with its TTL, then the target's answer.
+  { q: 'x.dn.example.', t: 'A', kind: 'answer', answer: ['dn.example. 300 IN DNAME tgt.example.', 'x.dn.example. 300 IN CNAME x.tgt.example.', 'x.tgt.example. 300 IN A 192.0.2.7'] },
+  { q: 'y.z.dn.example.', t: 'A', kind: 'nxdomain', answer: ['dn.example. 300 IN DNAME tgt.example.', 'y.z.dn.example. 300 IN CNAME y.z.tgt.example.'], ns: [SOA] },
+  { q: 'dn.example.', t: 'DNAME', kind: 'answer', answer: ['dn.example. 300 IN DNAME tgt.example.'] },
+  { q: 'dn.example.', t: 'A', kind: 'nodata', ns: [SOA] },
+  { q: 'a.ext.example.', t: 'TXT', kind: 'answer', answer: ['ext.example. 300 IN DNAME other.test.', 'a.ext.example. 300 IN CNAME a.other.test.'] },
+  { q: 'abcdefg.long.example.', t: 'A', kind: 'yxdomain', answer: [`long.example. 300 IN DNAME ${LONG}`] },
+  { q: 'abc.long.example.', t: 'A', kind: 'answer', answer: [`long.example. 300 IN DNAME ${LONG}`, `abc.long.example. 300 IN CNAME abc.${LONG}`] },
   // ANY: every RRset at the name.
   { q: 'mail.example.', t: 'ANY', kind: 'answer', answer: ['mail.example. 300 IN A 192.0.2.3', 'mail.example. 300 IN AAAA 2001:db8::3'] },
   { q: 'b.c.example.', t: 'ANY', kind: 'nodata', ns: [SOA] },
@@ -118,4 +133,10 @@ test('lookup table', { timeout: 5000 }, () => {
     assert.deepEqual(present(extra), (c.extra ?? []).map(r).sort(), `${label}: additional`);
     assert.deepEqual(res.wildcards.map((w) => w.source), c.wildcard === undefined ? [] : [c.wildcard], `${label}: wildcard`);
   }
+});
+
+test('negative answers: the SOA TTL is min(TTL, MINIMUM) (RFC 2308 §3)', { timeout: 5000 }, () => {
+  const soa = zone.soa;
+  assert.equal(negativeTtl(soa.ttl, soa.rdata[0] as Uint8Array), 60);
+  assert.equal(negativeTtl(30, soa.rdata[0] as Uint8Array), 30);
 });

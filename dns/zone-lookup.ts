@@ -4,10 +4,13 @@
 //   nodata   -> NOERROR, AA, SOA in authority
 //   nxdomain -> NXDOMAIN, AA, SOA in authority
 //   referral -> NOERROR, no AA, NS (+ DS when DNSSEC) in authority, glue in additional
+//   yxdomain -> YXDOMAIN, AA: a DNAME substitution would make a name over 255 octets
 //   outside  -> the name is not in this zone (REFUSED or another zone)
 // Every variant but `outside` carries `answer`: a CNAME chain followed inside the zone comes
 // first, and the variant says how the chain ended (RFC 6604: the rcode is the last step's).
-import { isSubdomain, type Fqdn } from './name.ts';
+// A DNAME above the name (RFC 6672) puts the DNAME and a CNAME synthesised from it into that
+// chain.
+import { isSubdomain, nameToWire, replaceSuffix, type Fqdn } from './name.ts';
 import { readNameAt } from './rdata/wire.ts';
 import { RRType } from './types.ts';
 import type { RRset, Zone } from './zone.ts';
@@ -34,6 +37,7 @@ export type LookupResult =
   | (Common & { readonly kind: 'answer'; readonly additional: readonly RRset[] })
   | (Common & { readonly kind: 'nodata'; readonly soa: RRset })
   | (Common & { readonly kind: 'nxdomain'; readonly soa: RRset; readonly closestEncloser: Fqdn })
+  | (Common & { readonly kind: 'yxdomain' })
   | (Common & {
       readonly kind: 'referral';
       readonly cut: Fqdn;
@@ -56,6 +60,40 @@ const TARGET_OFFSET = new Map<number, number>([
   [RRType.KX, 2],
 ]);
 
+/** The name an NS, MX, SRV or KX record points at (its additional-section target), if any. */
+export function additionalTarget(type: number, rdata: Uint8Array): Fqdn | undefined {
+  const off = TARGET_OFFSET.get(type);
+  if (off === undefined) return undefined;
+  try {
+    return readNameAt(rdata, off, rdata.length, false).name;
+  } catch {
+    return undefined;
+  }
+}
+
+/** TTL of the SOA in a negative answer: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3). */
+export function negativeTtl(soaTtl: number, soaRdata: Uint8Array): number {
+  const o = soaRdata.length - 4;
+  if (o < 0) return soaTtl;
+  const minimum = (soaRdata[o] as number) * 0x1000000 + (((soaRdata[o + 1] as number) << 16) | ((soaRdata[o + 2] as number) << 8) | (soaRdata[o + 3] as number));
+  return Math.min(soaTtl, minimum);
+}
+
+/**
+ * DNAME substitution (RFC 6672 §2.2): the new name for `name` below the DNAME's owner, and the
+ * RDATA of the CNAME synthesised to it; undefined when the new name would exceed 255 octets.
+ */
+export function synthesizeCname(dname: { readonly name: Fqdn; readonly rdata: Uint8Array }, name: Fqdn): { target: Fqdn; rdata: Uint8Array } | undefined {
+  let target: Fqdn;
+  try {
+    target = readNameAt(dname.rdata, 0, dname.rdata.length, false).name;
+  } catch {
+    return undefined;
+  }
+  const next = replaceSuffix(name, dname.name, target);
+  return next === undefined ? undefined : { target: next, rdata: nameToWire(next) };
+}
+
 function withOwner(set: RRset, owner: Fqdn): RRset {
   return set.name === owner ? set : { name: owner, type: set.type, class: set.class, ttl: set.ttl, rdata: set.rdata };
 }
@@ -65,16 +103,10 @@ export function additionalFor(zone: Zone, sets: readonly RRset[]): RRset[] {
   const out: RRset[] = [];
   const seen = new Set<Fqdn>();
   for (const set of sets) {
-    const off = TARGET_OFFSET.get(set.type);
-    if (off === undefined) continue;
+    if (!TARGET_OFFSET.has(set.type)) continue;
     for (const rdata of set.rdata) {
-      let target: Fqdn;
-      try {
-        target = readNameAt(rdata, off, rdata.length, false).name;
-      } catch {
-        continue;
-      }
-      if (seen.has(target) || !isSubdomain(target, zone.origin)) continue;
+      const target = additionalTarget(set.type, rdata);
+      if (target === undefined || seen.has(target) || !isSubdomain(target, zone.origin)) continue;
       seen.add(target);
       const a = zone.get(target, RRType.A);
       const aaaa = zone.get(target, RRType.AAAA);
@@ -123,15 +155,29 @@ export function lookup(zone: Zone, qname: Fqdn, qtype: number): LookupResult {
   let name = qname;
   for (;;) {
     visited.add(name);
-    // 1. A zone cut at or above the name: referral (DS at the cut itself is parent-side data).
+    // 1. A DNAME above the name (RFC 6672): the DNAME, the CNAME it makes, and on to its target.
     const cut = zone.cutAt(name);
+    const dnameOwner = zone.dnameAbove(name);
+    if (dnameOwner !== undefined && (cut === undefined || isSubdomain(cut, dnameOwner))) {
+      const dname = zone.get(dnameOwner, RRType.DNAME) as RRset;
+      answer.push(dname);
+      const synth = synthesizeCname({ name: dname.name, rdata: dname.rdata[0] as Uint8Array }, name);
+      if (synth === undefined) return { kind: 'yxdomain', answer, wildcards, target: name };
+      answer.push({ name, type: RRType.CNAME, class: dname.class, ttl: dname.ttl, rdata: [synth.rdata] });
+      if (!isSubdomain(synth.target, zone.origin) || visited.has(synth.target) || answer.length >= MAX_CNAME_CHAIN) {
+        return { kind: 'answer', answer, wildcards, target: name, additional: [] };
+      }
+      name = synth.target;
+      continue;
+    }
+    // 2. A zone cut at or above the name: referral (DS at the cut itself is parent-side data).
     if (cut !== undefined && !(cut === name && qtype === RRType.DS)) {
       const ns = zone.get(cut, RRType.NS) as RRset;
       const ds = zone.get(cut, RRType.DS);
       const base = { kind: 'referral' as const, answer, wildcards, target: name, cut, ns, additional: additionalFor(zone, [ns]) };
       return ds === undefined ? base : { ...base, ds };
     }
-    // 2. The name itself, or a wildcard at its closest encloser.
+    // 3. The name itself, or a wildcard at its closest encloser.
     let sets: readonly RRset[];
     if (zone.has(name)) {
       sets = zone.rrsets(name);

@@ -228,6 +228,7 @@ export class Zone {
   #lastName: Fqdn | undefined;
   #lastNode: Node | undefined;
   readonly #cuts = new Set<Fqdn>();
+  readonly #dnames = new Set<Fqdn>();
   #sorted: Fqdn[] | undefined;
   #size = 0;
   #soa: StoredRRset | undefined;
@@ -295,6 +296,17 @@ export class Zone {
     let found: Fqdn | undefined;
     for (let n: Fqdn | undefined = name; n !== undefined && n !== this.origin; n = parentOf(n)) {
       if (this.#cuts.has(n)) found = n;
+    }
+    return found;
+  }
+
+  /** The highest owner of a DNAME strictly above `name`, the apex included (RFC 6672), if any. */
+  dnameAbove(name: Fqdn): Fqdn | undefined {
+    if (this.#dnames.size === 0 || name === this.origin) return undefined;
+    let found: Fqdn | undefined;
+    for (let n = parentOf(name); n !== undefined; n = parentOf(n)) {
+      if (this.#dnames.has(n)) found = n;
+      if (n === this.origin) break;
     }
     return found;
   }
@@ -397,6 +409,7 @@ export class Zone {
     this.#size++;
     if (rr.type === RRType.SOA) this.#soa = fresh;
     if (rr.type === RRType.NS && rr.name !== this.origin) this.#cuts.add(rr.name);
+    if (rr.type === RRType.DNAME) this.#dnames.add(rr.name);
     return 'added';
   }
 
@@ -415,6 +428,7 @@ export class Zone {
       this.#nodes.set(rr.name, slot);
       if (set === this.#soa) this.#soa = undefined;
       if (rr.type === RRType.NS) this.#cuts.delete(rr.name);
+      if (rr.type === RRType.DNAME) this.#dnames.delete(rr.name);
       this.#pruneNode(rr.name, slot);
     }
     return true;

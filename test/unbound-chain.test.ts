@@ -1,7 +1,7 @@
 // A signed chain on loopback judged by Unbound: root → lab. → zone.lab., each zone served by
 // `mpdns serve --sign` on its own port, DS records in each parent, Unbound validating from the
-// root's DS. Secure (AD) for a positive answer, NXDOMAIN, NODATA, a wildcard and the no-DS
-// proof of an unsigned delegation; SERVFAIL for a tampered zone; and multi-signer model 2:
+// root's DS. Secure (AD) for a positive answer, NXDOMAIN, NODATA, a wildcard, a DNAME (answer
+// and NXDOMAIN behind it), an NSEC query and the no-DS proof of an unsigned delegation; SERVFAIL for a tampered zone; and multi-signer model 2:
 // zone.lab. is served by two signers with their own keys (both in the DNSKEY RRset, a DS for
 // each KSK in lab.), and Unbound validates whichever one it asks.
 import { strict as assert } from 'node:assert';
@@ -128,7 +128,8 @@ before(async () => {
   const p = (f: string): string => join(dir.path, f);
 
   // zone.lab.: two signers (model 2), each publishing the other's keys.
-  const zoneBase = `$ORIGIN zone.lab.\n${soa('ns')}\n@ 3600 IN NS ns\nns 3600 IN A 127.0.0.1\nwww 3600 IN A 192.0.2.80\n*.wild 3600 IN TXT "wildcard"\n`;
+  const zoneBase = `$ORIGIN zone.lab.\n${soa('ns')}\n@ 3600 IN NS ns\nns 3600 IN A 127.0.0.1\nwww 3600 IN A 192.0.2.80\n*.wild 3600 IN TXT "wildcard"\n` +
+    `dn 3600 IN DNAME tgt\nx.tgt 3600 IN A 192.0.2.81\n`;
   await writeFile(p('zone.base'), zoneBase);
   await keysAndDs(p('zone.base'), 'zone.lab.', p('kA'));
   await keysAndDs(p('zone.base'), 'zone.lab.', p('kB'));
@@ -162,7 +163,8 @@ before(async () => {
   await writeFile(
     p('n3.zone'),
     `$ORIGIN n3.lab.\n${soa('ns')}\n@ 3600 IN NS ns\nns 3600 IN A 127.0.0.1\nwww 3600 IN A 192.0.2.33\n*.wild 3600 IN TXT "wild3"\n` +
-      `a.deep 3600 IN A 192.0.2.34\nunsig 3600 IN NS ns.unsig\nns.unsig 3600 IN A 127.0.0.1\n`,
+      `a.deep 3600 IN A 192.0.2.34\nunsig 3600 IN NS ns.unsig\nns.unsig 3600 IN A 127.0.0.1\n` +
+      `dn 3600 IN DNAME tgt\nx.tgt 3600 IN A 192.0.2.35\n`,
   );
   const n3Ds = await keysAndDs(p('n3.zone'), 'n3.lab.', p('kN3'));
 
@@ -206,6 +208,9 @@ const cases: [string, string, string, string, boolean, RegExp | undefined][] = [
   ['wildcard NODATA', 'x.wild.zone.lab.', 'A', 'NOERROR', true, undefined],
   ['no-DS proof of an unsigned delegation', 'insecure.lab.', 'DS', 'NOERROR', true, undefined],
   ['DNSKEY of both signers', 'zone.lab.', 'DNSKEY', 'NOERROR', true, /^DNSKEY 25[67] 3 15 /],
+  ['DNAME substitution', 'x.dn.zone.lab.', 'A', 'NOERROR', true, /^(DNAME tgt\.zone\.lab\.|CNAME x\.tgt\.zone\.lab\.|A 192\.0\.2\.81)$/],
+  ['NXDOMAIN through a DNAME', 'nope.dn.zone.lab.', 'A', 'NXDOMAIN', true, /^(DNAME tgt\.zone\.lab\.|CNAME nope\.tgt\.zone\.lab\.)$/],
+  ['an NSEC query', 'www.zone.lab.', 'NSEC', 'NOERROR', true, /^NSEC /],
 ];
 
 for (const [which, port] of [
@@ -232,6 +237,8 @@ const nsec3Cases: [string, string, string, string, RegExp | undefined][] = [
   ['wildcard expansion', 'x.wild.n3.lab.', 'TXT', 'NOERROR', /^TXT "wild3"$/],
   ['wildcard NODATA', 'x.wild.n3.lab.', 'A', 'NOERROR', undefined],
   ['no-DS proof of an unsigned delegation', 'unsig.n3.lab.', 'DS', 'NOERROR', undefined],
+  ['DNAME substitution', 'x.dn.n3.lab.', 'A', 'NOERROR', /^(DNAME tgt\.n3\.lab\.|CNAME x\.tgt\.n3\.lab\.|A 192\.0\.2\.35)$/],
+  ['NXDOMAIN through a DNAME', 'nope.dn.n3.lab.', 'A', 'NXDOMAIN', /^(DNAME tgt\.n3\.lab\.|CNAME nope\.tgt\.n3\.lab\.)$/],
 ];
 for (const [what, name, type, status, answer] of nsec3Cases) {
   test(`Unbound, NSEC3 zone: ${what} (${name} ${type}) is ${status} with AD`, { skip, timeout: 30_000 }, async () => {

@@ -105,3 +105,59 @@ test('NSEC3 answers prove what RFC 5155 §7.2 asks', { timeout: 5000 }, () => {
   nsec3Proves(wn.authority, [['w.example.', '='], ['x.w.example.', '~'], ['*.w.example.', '=']]);
   nsec3Proves(answerQuery(z3, parseName('host.sub.example.'), RRType.A, true).authority, [['sub.example.', '=']]);
 });
+
+// DNAME, MX additional data, a CNAME into a delegation, and the chain's own types.
+const more: RR[] = [
+  ...records,
+  rr('dn.example.', RRType.DNAME, nameToWire(parseName('tgt.example.'))),
+  a('x.tgt.example.', '192.0.2.7'),
+  rr('example.', RRType.MX, cat(Uint8Array.of(0, 10), nameToWire(parseName('www.example.')))),
+  rr('tosec.example.', RRType.CNAME, nameToWire(parseName('host.sec.example.'))),
+];
+const zm = SignedZone.sign(more, { origin, keys: [generateKey(origin, 15, 257), generateKey(origin, 15, 256)], denial: nsec });
+
+test('DNAME (RFC 6672): the signed DNAME, an unsigned synthesised CNAME, then the target', { timeout: 5000 }, () => {
+  const r = answerQuery(zm, parseName('x.dn.example.'), RRType.A, true);
+  assert.equal(r.rcode, Rcode.NOERROR);
+  assert.equal(r.aa, true);
+  assert.deepEqual(show(zm, r.answer), ['dn.example. DNAME', 'dn.example. RRSIG(DNAME)', 'x.dn.example. CNAME', 'x.tgt.example. A', 'x.tgt.example. RRSIG(A)']);
+  const nx = answerQuery(zm, parseName('nope.dn.example.'), RRType.A, true);
+  assert.equal(nx.rcode, Rcode.NXDOMAIN);
+  assert.deepEqual(show(zm, nx.answer), ['dn.example. DNAME', 'dn.example. RRSIG(DNAME)', 'nope.dn.example. CNAME']);
+  // The denial is about the target (the NSEC covering nope.tgt.example.), not the DNAME's subtree.
+  // (one NSEC covers both nope.tgt.example. and the wildcard *.tgt.example.)
+  assert.deepEqual(show(zm, nx.authority), ['example. SOA', 'example. RRSIG(SOA)', 'sub.example. NSEC', 'sub.example. RRSIG(NSEC)']);
+  // A 245-octet name becomes 246 under tgt.example.: fits; a 255-octet one would be 256: YXDOMAIN.
+  const fits = `${'x'.repeat(63)}.${'y'.repeat(63)}.${'z'.repeat(63)}.${'w'.repeat(40)}.dn.example.`;
+  assert.equal(answerQuery(zm, parseName(fits), RRType.A, true).rcode, Rcode.NXDOMAIN);
+  const over = answerQuery(zm, parseName(`${'x'.repeat(63)}.${'y'.repeat(63)}.${'z'.repeat(63)}.${'w'.repeat(50)}.dn.example.`), RRType.A, true);
+  assert.equal(over.rcode, Rcode.YXDOMAIN);
+  assert.deepEqual(show(zm, over.answer), ['dn.example. DNAME', 'dn.example. RRSIG(DNAME)']);
+});
+
+test('NSEC and RRSIG queries are answered from the chain; DS only with DO; additional data; CNAME into a cut', { timeout: 5000 }, () => {
+  const n = answerQuery(zm, parseName('www.example.'), RRType.NSEC, true);
+  assert.deepEqual(show(zm, n.answer), ['www.example. NSEC', 'www.example. RRSIG(NSEC)']);
+  const sigs = answerQuery(zm, parseName('www.example.'), RRType.RRSIG, false);
+  assert.deepEqual(sigs.answer.map((x) => `${x.name} ${typeToString(decodeRrsig(x.rdata).typeCovered)}`).sort(), ['www.example. A', 'www.example. NSEC']);
+  const noDo = answerQuery(zm, parseName('host.sec.example.'), RRType.A, false);
+  assert.deepEqual(show(zm, noDo.authority), ['sec.example. NS']);
+  const mx = answerQuery(zm, parseName('example.'), RRType.MX, true);
+  assert.deepEqual(show(zm, mx.additional), ['www.example. A', 'www.example. RRSIG(A)']);
+  const nsAnswer = answerQuery(zm, parseName('example.'), RRType.NS, false);
+  assert.deepEqual(show(zm, nsAnswer.additional), ['ns1.example. A']);
+  const c = answerQuery(zm, parseName('tosec.example.'), RRType.A, true);
+  assert.equal(c.aa, true);
+  assert.deepEqual(show(zm, c.answer), ['tosec.example. CNAME', 'tosec.example. RRSIG(CNAME)']);
+  assert.deepEqual(show(zm, c.authority), ['sec.example. NS', 'sec.example. DS', 'sec.example. RRSIG(DS)']);
+  assert.deepEqual(show(zm, c.additional), ['ns.sec.example. A']);
+});
+
+test('negative answers carry the SOA (and its RRSIG) with TTL min(SOA TTL, MINIMUM)', { timeout: 5000 }, () => {
+  const r = answerQuery(zm, parseName('nope.example.'), RRType.A, true);
+  const soaTtl = zm.rrset(origin, RRType.SOA)[0]?.ttl ?? 0;
+  assert.ok(soaTtl > 300, 'the test zone has an SOA TTL above its MINIMUM');
+  for (const x of r.authority.filter((x) => x.type === RRType.SOA || (x.type === RRType.RRSIG && decodeRrsig(x.rdata).typeCovered === RRType.SOA))) {
+    assert.equal(x.ttl, 300, `${typeToString(x.type)} TTL`);
+  }
+});

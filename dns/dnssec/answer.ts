@@ -5,6 +5,7 @@ import { isSubdomain, nameLabels, parentName, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
 import { decodeRdata } from '../rdata/index.ts';
+import { additionalTarget, negativeTtl, synthesizeCname } from '../zone-lookup.ts';
 import type { SignedZone } from './signer.ts';
 
 export interface DnssecAnswer {
@@ -25,7 +26,7 @@ class Builder {
 
   constructor(
     private readonly z: SignedZone,
-    private readonly dnssecOk: boolean,
+    readonly dnssecOk: boolean,
   ) {}
 
   /** Adds an RRset (and, with DO, its RRSIGs) to a section once. */
@@ -45,8 +46,23 @@ class Builder {
     this.add(this.authority, [rr]);
   }
 
+  /** The SOA of a negative answer, and its RRSIGs, with the TTL of RFC 2308 §3. */
   soa(): void {
-    this.add(this.authority, this.z.rrset(this.z.origin, RRType.SOA));
+    const soa = this.z.rrset(this.z.origin, RRType.SOA);
+    const first = soa[0];
+    if (first === undefined) return;
+    const ttl = negativeTtl(first.ttl, first.rdata);
+    const capped = (rrs: readonly RR[]): RR[] => rrs.map((r) => (r.ttl > ttl ? { ...r, ttl } : r));
+    this.add(this.authority, capped(soa), capped(this.z.rrsigs(this.z.origin, RRType.SOA)));
+  }
+
+  /** A/AAAA (with RRSIGs under DO) of the in-zone names NS, MX, SRV and KX records point at. */
+  additionalFor(rrs: readonly RR[]): void {
+    for (const rr of rrs) {
+      const target = additionalTarget(rr.type, rr.rdata);
+      if (target === undefined || !isSubdomain(target, this.z.origin)) continue;
+      for (const t of [RRType.A, RRType.AAAA]) this.add(this.additional, this.z.rrset(target, t));
+    }
   }
 
   done(rcode: number, aa: boolean): DnssecAnswer {
@@ -99,23 +115,47 @@ export function answerQuery(z: SignedZone, qname: Fqdn, qtype: number, dnssecOk:
 type Step = { kind: 'done'; rcode: number; aa: boolean } | { kind: 'cname'; target: Fqdn };
 
 function lookupOne(z: SignedZone, b: Builder, qname: Fqdn, qtype: number, inChain: boolean): Step {
-  // Zone cuts on the way down: a referral, except for DS at the cut itself (parent side).
-  for (const n of pathFrom(z.origin, qname)) {
-    if (z.statusOf(n) !== 'cut') continue;
+  // Down from the apex: a DNAME above the name (RFC 6672) or a zone cut (a referral, except
+  // for DS at the cut itself, which is parent-side data), whichever comes first.
+  for (const n of [z.origin, ...pathFrom(z.origin, qname)]) {
+    if (n !== qname && z.statusOf(n) === 'auth' && z.typesAt(n)?.includes(RRType.DNAME) === true) {
+      const dname = z.rrset(n, RRType.DNAME);
+      b.add(b.answer, dname);
+      const synth = dname[0] === undefined ? undefined : synthesizeCname(dname[0], qname);
+      if (synth === undefined || dname[0] === undefined) return { kind: 'done', rcode: Rcode.YXDOMAIN, aa: true };
+      // The synthesised CNAME is not signed: validators derive it from the signed DNAME.
+      b.answer.push({ name: qname, type: RRType.CNAME, class: dname[0].class, ttl: dname[0].ttl, rdata: synth.rdata });
+      return { kind: 'cname', target: synth.target };
+    }
+    if (n === z.origin || z.statusOf(n) !== 'cut') continue;
     if (n === qname && qtype === RRType.DS) break;
-    if (inChain) return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    // A CNAME chain that runs into a delegation ends in a referral; the CNAMEs stay ours (AA).
     referral(z, b, n);
-    return { kind: 'done', rcode: Rcode.NOERROR, aa: false };
+    return { kind: 'done', rcode: Rcode.NOERROR, aa: inChain };
   }
   const types = z.typesAt(qname);
   if (types !== undefined) {
     if (qtype === RRType.ANY && types.length > 0) {
       for (const t of types) b.add(b.answer, z.rrset(qname, t));
+      for (const t of types) b.additionalFor(z.rrset(qname, t));
       return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
     }
     if (types.includes(qtype)) {
-      b.add(b.answer, z.rrset(qname, qtype));
+      const rrs = z.rrset(qname, qtype);
+      b.add(b.answer, rrs);
+      b.additionalFor(rrs);
       return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    }
+    // The chain's own records, kept apart from the name's data: an NSEC (NSEC zones) and the
+    // RRSIGs (RFC 4035 §3.1.5 leaves an RRSIG query's answer to the server: all of them).
+    const nsec = qtype === RRType.NSEC ? z.nsecAt(qname) : undefined;
+    if (nsec !== undefined) {
+      b.add(b.answer, [nsec]);
+      return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
+    }
+    if (qtype === RRType.RRSIG && types.length > 0) {
+      for (const t of [...types, RRType.NSEC]) b.answer.push(...z.rrsigs(qname, t));
+      if (b.answer.length > 0) return { kind: 'done', rcode: Rcode.NOERROR, aa: true };
     }
     if (types.includes(RRType.CNAME)) {
       const cname = z.rrset(qname, RRType.CNAME);
@@ -137,6 +177,7 @@ function lookupOne(z: SignedZone, b: Builder, qname: Fqdn, qtype: number, inChai
     if (t !== undefined) {
       const rrs = withOwner(z.rrset(wildcard, t), qname);
       b.add(b.answer, rrs, withOwner(z.rrsigs(wildcard, t), qname));
+      b.additionalFor(rrs);
       // Proof that the exact name does not exist (RFC 4035 §3.1.3.3, RFC 5155 §7.2.6).
       if (z.denial.kind === 'nsec') b.proof(z.nsecCovering(qname));
       else b.proof(z.nsec3For(nextCloser(qname, ce))?.rr);
@@ -191,10 +232,13 @@ function nodataProof(z: SignedZone, b: Builder, qname: Fqdn): void {
 function referral(z: SignedZone, b: Builder, cut: Fqdn): void {
   const ns = z.rrset(cut, RRType.NS);
   b.authority.push(...ns);
+  // The DS, or the proof there is none, only for DO queries (RFC 4035 §3.1.4).
   const ds = z.rrset(cut, RRType.DS);
-  if (ds.length > 0) b.add(b.authority, ds);
-  else if (z.denial.kind === 'nsec') b.proof(z.nsecAt(cut));
-  else nodataProof(z, b, cut);
+  if (b.dnssecOk) {
+    if (ds.length > 0) b.add(b.authority, ds);
+    else if (z.denial.kind === 'nsec') b.proof(z.nsecAt(cut));
+    else nodataProof(z, b, cut);
+  }
   for (const rr of ns) {
     const target = targetOf(rr);
     if (target === undefined || !isSubdomain(target, z.origin)) continue;

@@ -4,7 +4,7 @@ import type { Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
 import { rrsetRecords, type RRset, type Zone } from '../zone.ts';
-import { lookup } from '../zone-lookup.ts';
+import { lookup, negativeTtl } from '../zone-lookup.ts';
 import { diffZones } from '../zone-diff.ts';
 import { Journal, type JournalDiff, type JournalLimits } from './journal.ts';
 import type { SourceAnswer, SourceQueryOptions, ZoneSource } from './zone-source.ts';
@@ -13,6 +13,12 @@ function records(sets: readonly RRset[]): RR[] {
   const out: RR[] = [];
   for (const s of sets) for (const r of rrsetRecords(s)) out.push(r);
   return out;
+}
+
+/** The SOA of a negative answer, with the TTL RFC 2308 §3 gives it. */
+function negativeSoa(soa: RRset): RR[] {
+  const ttl = negativeTtl(soa.ttl, soa.rdata[0] as Uint8Array);
+  return records([ttl === soa.ttl ? soa : { ...soa, ttl }]);
 }
 
 /** RFC 1982: a newer than b. */
@@ -32,9 +38,11 @@ export function answerFromZone(zone: Zone, qname: Fqdn, qtype: number): SourceAn
     case 'answer':
       return { rcode: Rcode.NOERROR, aa: true, answer: records(r.answer), authority: [], additional: records(r.additional) };
     case 'nodata':
-      return { rcode: Rcode.NOERROR, aa: true, answer: records(r.answer), authority: records([r.soa]), additional: [] };
+      return { rcode: Rcode.NOERROR, aa: true, answer: records(r.answer), authority: negativeSoa(r.soa), additional: [] };
     case 'nxdomain':
-      return { rcode: Rcode.NXDOMAIN, aa: true, answer: records(r.answer), authority: records([r.soa]), additional: [] };
+      return { rcode: Rcode.NXDOMAIN, aa: true, answer: records(r.answer), authority: negativeSoa(r.soa), additional: [] };
+    case 'yxdomain':
+      return { rcode: Rcode.YXDOMAIN, aa: true, answer: records(r.answer), authority: [], additional: [] };
     case 'referral':
       // A CNAME chain that ran into a delegation keeps AA for the part we own (RFC 1034 §4.3.2).
       return {
