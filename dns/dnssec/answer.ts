@@ -118,7 +118,7 @@ function lookupOne(z: SignedZone, b: Builder, qname: Fqdn, qtype: number, inChai
   // Down from the apex: a DNAME above the name (RFC 6672) or a zone cut (a referral, except
   // for DS at the cut itself, which is parent-side data), whichever comes first.
   for (const n of [z.origin, ...pathFrom(z.origin, qname)]) {
-    if (n !== qname && z.statusOf(n) === 'auth' && z.typesAt(n)?.includes(RRType.DNAME) === true) {
+    if (n !== qname && z.hasType(n, RRType.DNAME) && z.statusOf(n) === 'auth') {
       const dname = z.rrset(n, RRType.DNAME);
       b.add(b.answer, dname);
       const synth = dname[0] === undefined ? undefined : synthesizeCname(dname[0], qname);

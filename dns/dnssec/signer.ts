@@ -955,6 +955,11 @@ export class SignedZone {
     return x !== undefined && type === RRType.NSEC3 && x.owner === name ? [...x.sigs] : [];
   }
 
+  /** True when `name` has an RRset of `type` (no array made: the answer path asks per label). */
+  hasType(name: Fqdn, type: number): boolean {
+    return this.byName.get(name)?.sets.has(type) === true;
+  }
+
   /** Types with data at `name`, undefined when the name does not exist (ENTs give []). */
   typesAt(name: Fqdn): number[] | undefined {
     const n = this.byName.get(name);
