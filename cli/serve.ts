@@ -1,6 +1,7 @@
 // mpdns serve: an authoritative primary for zone files, with AXFR/IXFR, NOTIFY and TSIG.
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
+import { KeyError } from '../dns/dnssec/errors.ts';
 import { ParseError } from '../dns/errors.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
@@ -131,10 +132,10 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
           break;
         case '--threads': {
           const v = value();
+          const max = Math.max(64, availableParallelism());
           threads = Number(v);
-          if (!/^[0-9]+$/.test(v) || threads < 1 || threads > Math.max(64, availableParallelism())) {
-            throw new UsageError(`--threads must be a positive integer, not "${v}"`);
-          }
+          if (!/^[0-9]+$/.test(v) || threads < 1) throw new UsageError(`--threads must be a positive integer, not "${v}" (1..${max})`);
+          if (threads > max) throw new UsageError(`--threads ${v}: at most ${max} (1..${max})`);
           break;
         }
         default:
@@ -160,8 +161,10 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
   };
 }
 
+/** An error about a zone, for people: named by its zone file unless it names its own file. */
 function errorText(file: string, err: unknown): string {
-  if (err instanceof ParseError) return err.message;
+  // ParseError: FILE:LINE:COL (or FILE when it could not be read); KeyError: the key file or directory.
+  if (err instanceof ParseError || (err instanceof KeyError && err.file !== undefined)) return err.message;
   return `${file}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
@@ -196,7 +199,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       primaries.push({ arg: z, zone });
     } catch (err) {
-      process.stderr.write(`${errorText(z.file, err)}\n`);
+      process.stderr.write(`mpdns serve: ${errorText(z.file, err)}\n`);
       return 1;
     }
   }

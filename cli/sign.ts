@@ -2,16 +2,19 @@
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   algorithmName,
+  decodeDnskey,
   DnssecError,
   fastRdataText,
   keyTag,
   parseKeyFile,
+  parseSigningAlgorithm,
+  publicKeyObject,
   SignedZone,
   type Denial,
   type SigningKey,
@@ -19,8 +22,8 @@ import {
 import { DnsError } from '../dns/errors.ts';
 // The light files of dns/net this needs, not its index: `mpdns sign` should not load the
 // server and socket code at start-up (about 100 ms of tsx compiling and module loading).
-import { writeKeyFiles, zoneKeys } from '../dns/net/keydir.ts';
-import { readZoneRecords } from '../dns/net/load.ts';
+import { writeKeyFiles, zoneKeys, type WrittenKeys } from '../dns/net/keydir.ts';
+import { errnoText, readInputFile, readZoneRecords } from '../dns/net/load.ts';
 import { SignPool } from '../dns/net/sign-pool.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { genericText, rdataToText } from '../dns/rdata/index.ts';
@@ -33,7 +36,7 @@ const USAGE = `usage: mpdns sign --zone FILE --origin NAME --key-dir DIR [option
   --origin NAME            zone apex
   --key-dir DIR            BIND-style K<zone>+<alg>+<tag>.key/.private files; keys are
                            generated here when it holds none for the zone
-  --algorithm ALG          ed25519 (default) or ecdsap256, for generated keys
+  --algorithm ALG          ed25519 (default), ecdsap256 or ecdsap384, for generated keys
   --csk                    generate one combined signing key instead of a KSK and a ZSK
   --nsec3                  NSEC3 (iterations 0, empty salt) instead of NSEC
   --nsec3-salt HEX         NSEC3 salt (default empty)
@@ -62,6 +65,11 @@ class UsageError extends Error {
 
 function fail(message: string): never {
   throw new UsageError(message);
+}
+
+/** An output file that cannot be created or written; the message names the option and the file. */
+class OutputError extends Error {
+  override name = 'OutputError';
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -108,8 +116,15 @@ export async function run(argv: string[]): Promise<number> {
       fail(`--origin: ${(err as Error).message}`);
     }
     const threads = values.threads === undefined ? 1 : Number(values.threads);
-    if (!Number.isInteger(threads) || threads < 1 || threads > Math.max(64, availableParallelism())) {
-      fail(`--threads must be a positive integer, not "${values.threads}"`);
+    const maxThreads = Math.max(64, availableParallelism());
+    if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, not "${values.threads}" (1..${maxThreads})`);
+    if (threads > maxThreads) fail(`--threads ${values.threads}: at most ${maxThreads} (1..${maxThreads})`);
+    if (values.algorithm !== undefined) {
+      try {
+        parseSigningAlgorithm(values.algorithm);
+      } catch {
+        fail(`--algorithm must be ed25519, ecdsap256 or ecdsap384 (or 15, 13, 14), not "${values.algorithm}"`);
+      }
     }
     const iterations = values['nsec3-iterations'] === undefined ? 0 : Number(values['nsec3-iterations']);
     if (!Number.isInteger(iterations) || iterations < 0 || iterations > 65535) fail('--nsec3-iterations must be 0..65535');
@@ -150,13 +165,13 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`mpdns sign: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof DnsError) {
+    if (err instanceof DnsError || err instanceof OutputError) {
       process.stderr.write(`mpdns sign: ${err.message}\n`);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (typeof e.code === 'string' && typeof e.path === 'string') {
-      process.stderr.write(`mpdns sign: ${e.path}: ${e.message}\n`);
+      process.stderr.write(`mpdns sign: ${e.path}: ${errnoText(e)}\n`);
       return 1;
     }
     throw err;
@@ -179,7 +194,7 @@ export interface SignCommandOptions {
 
 /** Other signers' DNSKEYs (one RR per line); each must be for the zone and of our algorithm. */
 async function readForeign(file: string, origin: Fqdn, algorithm: number): Promise<Uint8Array[]> {
-  const text = await readFile(file, 'utf8');
+  const text = await readInputFile(file, 'the foreign DNSKEY file');
   const out: Uint8Array[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.replace(/;.*$/, '').trim() === '') return;
@@ -191,6 +206,11 @@ async function readForeign(file: string, origin: Fqdn, algorithm: number): Promi
         `${where}: foreign DNSKEY ${keyTag(dnskey)} uses algorithm ${algorithmName(dnskey[3] ?? 0)}, this signer ${algorithmName(algorithm)}: ` +
           'every algorithm in the DNSKEY RRset must sign every RRset (RFC 4035 §2.2)',
       );
+    }
+    try {
+      publicKeyObject(algorithm, decodeDnskey(dnskey).publicKey);
+    } catch (err) {
+      throw new DnssecError(`${where}: foreign DNSKEY ${keyTag(dnskey)}: ${(err as Error).message}`, { cause: err });
     }
     out.push(dnskey);
   });
@@ -230,20 +250,39 @@ export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<U
   if (o > 0) yield buf.subarray(0, o);
 }
 
-/** A file written under a temporary name and renamed into place by commit(); abort() removes it. */
+/**
+ * A file written under a temporary name and renamed into place by commit(); abort() removes it.
+ * Errors name the option and the target (`--out x/y: cannot create: ENOENT: ...`), never the
+ * temporary name.
+ */
 class AtomicFile {
   private readonly tmp: string;
   private fd: number | undefined;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly option: string,
+  ) {
     // A new file (wx: never through an existing name or symlink), unguessable name.
     this.tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    this.fd = openSync(this.tmp, 'wx');
+    try {
+      this.fd = openSync(this.tmp, 'wx');
+    } catch (err) {
+      throw this.error('cannot create', err);
+    }
+  }
+
+  private error(what: string, err: unknown): OutputError {
+    return new OutputError(`${this.option} ${this.path}: ${what}: ${errnoText(err)}`, { cause: err });
   }
 
   write(chunk: Uint8Array | string): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    for (let o = 0; o < bytes.length; ) o += writeSync(this.fd as number, bytes, o);
+    try {
+      for (let o = 0; o < bytes.length; ) o += writeSync(this.fd as number, bytes, o);
+    } catch (err) {
+      throw this.error('cannot write', err);
+    }
   }
 
   close(): void {
@@ -253,7 +292,11 @@ class AtomicFile {
 
   async commit(): Promise<void> {
     this.close();
-    await rename(this.tmp, this.path);
+    try {
+      await rename(this.tmp, this.path);
+    } catch (err) {
+      throw this.error('cannot write', err);
+    }
   }
 
   async abort(): Promise<void> {
@@ -262,9 +305,35 @@ class AtomicFile {
   }
 }
 
+/**
+ * Refuses outputs that would overwrite an input or each other (`--out` may be `--zone`: the
+ * signed zone replaces it only once complete), and outputs that are directories: found only at
+ * commit time, the zone would be written and the DS set not.
+ */
+async function checkOutputs(opts: SignCommandOptions): Promise<void> {
+  const outputs: [string, string][] = [
+    ['--out', opts.out],
+    ['--ds-out', opts.dsOut],
+  ];
+  const inputs: [string, string][] = [
+    ['--zone', opts.zone],
+    ...(opts.foreignDnskeys !== undefined ? [['--foreign-dnskeys', opts.foreignDnskeys] as [string, string]] : []),
+  ];
+  if (resolve(opts.dsOut) === resolve(opts.out)) fail('--ds-out and --out name the same file');
+  for (const [option, path] of outputs) {
+    for (const [input, inputPath] of inputs) {
+      if (resolve(path) === resolve(inputPath) && !(option === '--out' && input === '--zone')) {
+        fail(`${option} and ${input} name the same file`);
+      }
+    }
+    const st = await stat(path).catch(() => undefined);
+    if (st?.isDirectory() === true) fail(`${option} ${path}: is a directory`);
+  }
+}
+
 /** The work of `mpdns sign`, callable from tests and benchmarks. */
 export async function signCommand(opts: SignCommandOptions): Promise<SignCommandResult> {
-  if (resolve(opts.dsOut) === resolve(opts.out)) fail('--ds-out and --out name the same file');
+  await checkOutputs(opts);
   const t0 = performance.now();
   const { keys, publishOnly, generated } = await zoneKeys(opts);
   const foreign = [
@@ -280,6 +349,11 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   let t1: number;
   let t2: number;
   try {
+    // Both outputs are created before the work: one that cannot be fails the run at once.
+    const out = new AtomicFile(opts.out, '--out');
+    files.push(out);
+    const ds = new AtomicFile(opts.dsOut, '--ds-out');
+    files.push(ds);
     records = await readZoneRecords(opts.zone, opts.origin);
     t1 = performance.now();
     const cfg = {
@@ -289,8 +363,6 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
       denial: opts.denial,
       policy: { inceptionOffset: -3600, validity: Math.round(opts.validityDays * 86400), jitter: Math.round(opts.validityDays * 86400 * 0.1), seed: 0x6d70646e },
     };
-    const out = new AtomicFile(opts.out);
-    files.push(out);
     const write = (rrs: Iterable<RR>): void => {
       for (const chunk of formatZone(rrs)) out.write(chunk);
     };
@@ -303,8 +375,6 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
     }
     t2 = performance.now();
     if (pool === undefined) write(signed.records());
-    const ds = new AtomicFile(opts.dsOut);
-    files.push(ds);
     for (const d of signed.dsSet(2)) ds.write(`${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`);
   } catch (err) {
     await Promise.all(files.map((f) => f.abort()));
@@ -312,14 +382,21 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   } finally {
     await pool?.close();
   }
-  const generatedKeys: string[] = [];
+  let written: WrittenKeys | undefined;
+  let committed = 0;
   try {
-    if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(opts.keyDir, k));
-    for (const f of files) await f.commit();
+    if (generated) written = await writeKeyFiles(opts.keyDir, keys);
+    for (const f of files) {
+      await f.commit();
+      committed++;
+    }
   } catch (err) {
     await Promise.all(files.map((f) => f.abort()));
+    // Keys that sign no committed output are not left behind.
+    if (committed === 0) await written?.undo();
     throw err;
   }
+  const generatedKeys = [...(written?.bases ?? [])];
   const t3 = performance.now();
   return {
     out: opts.out,

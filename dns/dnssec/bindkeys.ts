@@ -163,8 +163,14 @@ export function keyFromBindFiles(
       names.privateFile ?? '<private>',
     );
   }
-  const privateKey = privateKeyFromRaw(priv.algorithm, priv.raw);
-  const key = signingKeyFromPrivate(zone, f.algorithm, f.flags, privateKey, priv.created);
+  let key: SigningKey;
+  try {
+    key = signingKeyFromPrivate(zone, f.algorithm, f.flags, privateKeyFromRaw(priv.algorithm, priv.raw), priv.created);
+  } catch (err) {
+    // A wrong-length or out-of-range key: say which file holds it.
+    if (err instanceof KeyError && err.file === undefined) throw new KeyError(err.message, names.privateFile ?? '<private>', { cause: err });
+    throw err;
+  }
   if (!Buffer.from(key.dnskey).equals(Buffer.from(dnskey))) {
     throw new KeyError(
       `private key does not match the public key ${keyTag(dnskey)} in ${keyFile}`,

@@ -15,7 +15,8 @@ import { soaWithSerial } from './zone-source.ts';
 
 /**
  * Inline signing for `mpdns serve --sign`: the zone's keys from `keyDir` (a KSK and a ZSK are
- * generated there when it holds none), and the zone signed with them. DNSKEY records in the
+ * generated, and written there after signing succeeded, when it holds none), and the zone signed
+ * with them. DNSKEY records in the
  * zone other than this signer's are published as foreign keys (multi-signer model 2).
  */
 export async function signForServing(
@@ -30,18 +31,21 @@ export async function signForServing(
     ...(opts.algorithm !== undefined ? { algorithm: opts.algorithm } : {}),
     csk: false,
   });
-  const generatedKeys: string[] = [];
-  if (generated) for (const k of keys) generatedKeys.push(await writeKeyFiles(keyDir, k));
   const cfg = { origin, keys, foreignDnskeys: publishOnly, denial: opts.denial ?? { kind: 'nsec' as const } };
+  let zone: SignedZone;
   if ((opts.threads ?? 1) > 1) {
     const pool = new SignPool(keys, (opts.threads ?? 2) - 1);
     try {
-      return { zone: await SignedZone.signParallel(records, cfg, pool), generatedKeys };
+      zone = await SignedZone.signParallel(records, cfg, pool);
     } finally {
       await pool.close();
     }
+  } else {
+    zone = SignedZone.sign(records, cfg);
   }
-  return { zone: SignedZone.sign(records, cfg), generatedKeys };
+  // Generated keys are written only once the zone signed with them, as `mpdns sign` does.
+  const generatedKeys = generated ? [...(await writeKeyFiles(keyDir, keys)).bases] : [];
+  return { zone, generatedKeys };
 }
 
 /**

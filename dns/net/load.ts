@@ -14,9 +14,7 @@ import { parseRecords, parseZone } from '../zonefile/index.ts';
  * the owner of its SOA record. Errors: ParseError `FILE:LINE:COLUMN: reason`.
  */
 export async function loadZone(file: string, origin?: Fqdn, onWarning?: (message: string) => void): Promise<Zone> {
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw new ParseError(`cannot read zone file: ${err instanceof Error ? err.message : String(err)}`, file, 0, 0);
-  });
+  const text = await readInputFile(file, 'the zone file');
   let o = origin;
   if (o === undefined) {
     const m = /^\$ORIGIN[ \t]+(\S+)/im.exec(text);
@@ -38,6 +36,28 @@ function readText(path: string): string {
 
 /** Reads a zone file (dns/zonefile: $INCLUDE relative to it) into RRs, in file order. */
 export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]> {
-  const text = await readFile(file, 'utf8');
+  const text = await readInputFile(file, 'the zone file');
   return parseRecords(text, { origin, file, readFile: readText });
+}
+
+/**
+ * The text of an input file. A file that cannot be read (missing, a directory, no permission)
+ * is a ParseError `FILE: cannot read WHAT: CODE: reason` (no position: no line was read).
+ */
+export async function readInputFile(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ParseError(`${file}: cannot read ${what}: ${errnoText(err)}`, undefined, undefined, undefined, { cause: err });
+  }
+}
+
+/**
+ * A file system error as `CODE: reason`, without the `, SYSCALL 'PATH'` tail Node adds (a
+ * temporary name, or nothing at all for EISDIR from a read): the caller names the file.
+ */
+export function errnoText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const { syscall } = err as NodeJS.ErrnoException;
+  return typeof syscall === 'string' && /^[a-z_]+$/.test(syscall) ? err.message.replace(new RegExp(`, ${syscall}( .*)?$`), '') : err.message;
 }
