@@ -113,6 +113,7 @@ const more: RR[] = [
   a('x.tgt.example.', '192.0.2.7'),
   rr('example.', RRType.MX, cat(Uint8Array.of(0, 10), nameToWire(parseName('www.example.')))),
   rr('tosec.example.', RRType.CNAME, nameToWire(parseName('host.sec.example.'))),
+  ns('nsx.example.', 'ns1.example.'),
 ];
 const zm = SignedZone.sign(more, { origin, keys: [generateKey(origin, 15, 257), generateKey(origin, 15, 256)], denial: nsec });
 
@@ -142,6 +143,9 @@ test('NSEC and RRSIG queries are answered from the chain; DS only with DO; addit
   assert.deepEqual(sigs.answer.map((x) => `${x.name} ${typeToString(decodeRrsig(x.rdata).typeCovered)}`).sort(), ['www.example. A', 'www.example. NSEC']);
   const noDo = answerQuery(zm, parseName('host.sec.example.'), RRType.A, false);
   assert.deepEqual(show(zm, noDo.authority), ['sec.example. NS']);
+  // A referral's in-zone (non-glue) NS target address is signed data: its RRSIG comes along.
+  const ref = answerQuery(zm, parseName('host.nsx.example.'), RRType.A, true);
+  assert.deepEqual(show(zm, ref.additional), ['ns1.example. A', 'ns1.example. RRSIG(A)']);
   const mx = answerQuery(zm, parseName('example.'), RRType.MX, true);
   assert.deepEqual(show(zm, mx.additional), ['www.example. A', 'www.example. RRSIG(A)']);
   const nsAnswer = answerQuery(zm, parseName('example.'), RRType.NS, false);

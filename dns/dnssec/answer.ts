@@ -239,11 +239,8 @@ function referral(z: SignedZone, b: Builder, cut: Fqdn): void {
     else if (z.denial.kind === 'nsec') b.proof(z.nsecAt(cut));
     else nodataProof(z, b, cut);
   }
-  for (const rr of ns) {
-    const target = targetOf(rr);
-    if (target === undefined || !isSubdomain(target, z.origin)) continue;
-    for (const t of [RRType.A, RRType.AAAA]) b.additional.push(...z.rrset(target, t));
-  }
+  // Glue has no RRSIGs; an address the zone holds itself comes with them under DO (§3.1.1).
+  b.additionalFor(ns);
 }
 
 /**

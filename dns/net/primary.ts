@@ -18,7 +18,8 @@ function records(sets: readonly RRset[]): RR[] {
 /** The SOA of a negative answer, with the TTL RFC 2308 §3 gives it. */
 function negativeSoa(soa: RRset): RR[] {
   const ttl = negativeTtl(soa.ttl, soa.rdata[0] as Uint8Array);
-  return records([ttl === soa.ttl ? soa : { ...soa, ttl }]);
+  // Field by field: the zone's RRsets are class instances (a spread would lose `rdata`).
+  return records([ttl === soa.ttl ? soa : { name: soa.name, type: soa.type, class: soa.class, ttl, rdata: soa.rdata }]);
 }
 
 /** RFC 1982: a newer than b. */
@@ -31,8 +32,11 @@ export type UpdateOutcome =
   | { readonly result: 'unchanged'; readonly serial: number }
   | { readonly result: 'serial-not-increased'; readonly serial: number; readonly newSerial: number };
 
-/** Turns a lookup result into the sections of a response (RFC 1034 §4.3.2, RFC 2308). */
-export function answerFromZone(zone: Zone, qname: Fqdn, qtype: number): SourceAnswer {
+/**
+ * Turns a lookup result into the sections of a response (RFC 1034 §4.3.2, RFC 2308). A
+ * referral carries the parent's DS only when the query had DO (RFC 4035 §3.1.4).
+ */
+export function answerFromZone(zone: Zone, qname: Fqdn, qtype: number, dnssecOk = false): SourceAnswer {
   const r = lookup(zone, qname, qtype);
   switch (r.kind) {
     case 'answer':
@@ -49,7 +53,7 @@ export function answerFromZone(zone: Zone, qname: Fqdn, qtype: number): SourceAn
         rcode: Rcode.NOERROR,
         aa: r.answer.length > 0,
         answer: records(r.answer),
-        authority: records(r.ds === undefined ? [r.ns] : [r.ns, r.ds]),
+        authority: records(r.ds === undefined || !dnssecOk ? [r.ns] : [r.ns, r.ds]),
         additional: records(r.additional),
       };
     case 'outside':
@@ -87,8 +91,8 @@ export class PrimaryZone implements ZoneSource {
     return this.#zone.soaRR();
   }
 
-  query(qname: Fqdn, qtype: number, _opts: SourceQueryOptions): SourceAnswer {
-    return answerFromZone(this.#zone, qname, qtype);
+  query(qname: Fqdn, qtype: number, opts: SourceQueryOptions): SourceAnswer {
+    return answerFromZone(this.#zone, qname, qtype, opts.dnssecOk);
   }
 
   records(): Iterable<RR> {
