@@ -53,8 +53,12 @@ export async function run(argv: string[]): Promise<number> {
       }
     } else positional.push(a);
   }
-  if (server === undefined || positional.length === 0 || positional.length > 2) {
-    process.stderr.write(USAGE);
+  const missing =
+    server === undefined ? 'no server: give @ADDR[:PORT]' :
+    positional.length === 0 ? 'no NAME to query' :
+    positional.length > 2 ? `one NAME and one TYPE, not "${positional.join(' ')}"` : undefined;
+  if (missing !== undefined || server === undefined) {
+    process.stderr.write(`mpdns query: ${missing ?? ''}\n${USAGE}`);
     return 2;
   }
   let request;

@@ -53,6 +53,9 @@ export interface ServeArgs {
   readonly sign?: { readonly keyDir: string; readonly nsec3: boolean; readonly threads: number };
 }
 
+/** The most changes per zone kept for IXFR (--journal). */
+const MAX_JOURNAL = 1_000_000;
+
 class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -119,6 +122,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
           const v = value();
           if (!/^[0-9]+$/.test(v)) throw new UsageError(`--journal: "${v}" is not a number`);
           journal = Number(v);
+          if (journal > MAX_JOURNAL) throw new UsageError(`--journal ${v}: at most ${MAX_JOURNAL}`);
           break;
         }
         case '--sign':
@@ -186,6 +190,11 @@ export async function run(argv: string[]): Promise<number> {
   for (const z of args.zones) {
     try {
       const loaded = await loadZone(z.file, z.origin, (w) => log.warn({ file: z.file }, w));
+      const twice = primaries.find((p) => p.zone.origin === loaded.origin);
+      if (twice !== undefined) {
+        process.stderr.write(`mpdns serve: ${z.file}: zone ${loaded.origin} is already served from ${twice.arg.file}\n`);
+        return 1;
+      }
       let zone: PrimaryZone | InlineSignedZone;
       if (args.sign === undefined) zone = new PrimaryZone(loaded, { maxEntries: args.journal });
       else {

@@ -1,5 +1,18 @@
 // Named errors of the dns/ layer. Decoders of untrusted bytes throw only these.
 
+/** Longest message text kept from input: a 70,000-character owner name is not echoed whole. */
+const MAX_MESSAGE = 400;
+
+/**
+ * Message text safe for one log or terminal line: control and invisible characters (a BOM,
+ * zero-width spaces, line separators) are shown as \uXXXX, and the text is cut at MAX_MESSAGE
+ * characters with the length that was left out.
+ */
+export function printable(text: string): string {
+  const shown = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown.length <= MAX_MESSAGE ? shown : `${shown.slice(0, MAX_MESSAGE)}… (${shown.length - MAX_MESSAGE} more characters)`;
+}
+
 /** Base class: every error the dns/ layer raises on bad input. */
 export class DnsError extends Error {
   override name = 'DnsError';
@@ -12,7 +25,7 @@ export class NameError extends DnsError {
     message: string,
     readonly input: string,
   ) {
-    super(`${message}: "${input}"`);
+    super(printable(`${message}: "${input}"`));
   }
 }
 
@@ -40,8 +53,8 @@ export class ParseError extends DnsError {
   ) {
     super(
       file !== undefined || line !== undefined
-        ? `${file ?? '<input>'}:${line ?? 0}:${column ?? 0}: ${message}`
-        : message,
+        ? `${file ?? '<input>'}:${line ?? 0}:${column ?? 0}: ${printable(message)}`
+        : printable(message),
       options,
     );
   }

@@ -77,6 +77,11 @@ test('responses chain the request MAC; unsigned error responses carry the error'
   const et = findTsig(err);
   assert.equal(et?.error, Rcode.BADSIG);
   assert.equal(et?.mac.length, 0);
+  // The client that gets it back reports the peer's error, not a bad signature of its own.
+  const refused = verifyMessage(unsignedError(resp, t, Rcode.BADKEY), key, { now, requestMac: req.mac });
+  assert.equal(refused.ok, false);
+  assert.equal(!refused.ok && refused.error, Rcode.BADKEY);
+  assert.equal(!refused.ok && refused.reason, 'the peer refused key xfr.example.: BADKEY');
 });
 
 test('multi-message stream: every message signed, or unsigned runs between', { timeout: 5000 }, () => {

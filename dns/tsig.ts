@@ -339,6 +339,12 @@ export interface VerifyOptions {
   readonly requestMac?: Uint8Array;
 }
 
+/** BADSIG, BADKEY, BADTIME, BADTRUNC by number (RFC 8945 §3), else the number. */
+function tsigErrorName(error: number): string {
+  const names: Record<number, string> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
+  return names[error] ?? `TSIG error ${error}`;
+}
+
 function macMatches(key: TsigKey, got: Uint8Array, want: Uint8Array): boolean {
   const full = ALGORITHMS[key.algorithm].size;
   // RFC 8945 §5.2.2.1: truncated MACs shorter than half the output or 10 octets are BADSIG.
@@ -367,6 +373,11 @@ export function verifyMessage(
 ): TsigVerdict {
   const tsig = findTsig(msg);
   if (tsig === undefined) return { ok: false, error: 0, reason: 'unsigned' };
+  // A peer that rejected our request answers with its TSIG error and no MAC (RFC 8945 §5.3.2):
+  // report that error, not a bad signature.
+  if (tsig.error !== 0 && tsig.mac.length === 0) {
+    return { ok: false, error: tsig.error, reason: `the peer refused key ${tsig.keyName}: ${tsigErrorName(tsig.error)}`, tsig };
+  }
   const key = keyFor(tsig, keys);
   if (key === undefined) {
     return { ok: false, error: Rcode.BADKEY, reason: `unknown key ${tsig.keyName}`, tsig };

@@ -1,7 +1,7 @@
 // Zone files from disk into a validated Zone (dns/zonefile does the parsing; this adds the
 // file system and the origin rule of `mpdns serve`).
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { ParseError } from '../errors.ts';
 import { parseName, ROOT, type Fqdn } from '../name.ts';
 import { RRType } from '../types.ts';
@@ -30,7 +30,13 @@ export async function loadZone(file: string, origin?: Fqdn, onWarning?: (message
   return parseZone(text, { origin: o, file, readFile: readText, ...(onWarning !== undefined ? { onWarning } : {}) });
 }
 
+/**
+ * An $INCLUDE file's text. Regular files only: the parser reads includes synchronously, so a
+ * FIFO would stop the whole server (a reload included) until someone writes to it, and a
+ * device like /dev/zero would fill memory.
+ */
 function readText(path: string): string {
+  if (!statSync(path).isFile()) throw new Error('not a regular file');
   return readFileSync(path, 'utf8');
 }
 
@@ -46,6 +52,10 @@ export async function readZoneRecords(file: string, origin: Fqdn): Promise<RR[]>
  */
 export async function readInputFile(file: string, what: string): Promise<string> {
   try {
+    // Regular files only: a FIFO would hold a reload forever, a device could fill memory.
+    // (A directory goes on to readFile, which names it: EISDIR.)
+    const st = await stat(file);
+    if (!st.isFile() && !st.isDirectory()) throw new Error('not a regular file');
     return await readFile(file, 'utf8');
   } catch (err) {
     throw new ParseError(`${file}: cannot read ${what}: ${errnoText(err)}`, undefined, undefined, undefined, { cause: err });

@@ -185,3 +185,15 @@ test('the sample zones in examples/ load', { timeout: 5000 }, async () => {
   assert.match(rdataToText(RRType.URI, alpha.get(parseName('_dns._tcp.agent.alpha.example.'), RRType.URI)?.rdata[0] as Uint8Array), /dns:\/\/dns\.agent\.alpha\.example:5359\//);
   assert.ok(alpha.get(parseName('dns.agent.alpha.example.'), RRType.JWK));
 });
+
+test('errors show input on one bounded line: a huge token is cut, a BOM or control character escaped', { timeout: 5000 }, () => {
+  const huge = 'a'.repeat(70_000);
+  assert.throws(() => parseZone(`${SOA_NS}${huge} A 192.0.2.1\n`, { origin, file: 'z.zone' }), (e: unknown) => {
+    assert.ok(e instanceof ParseError);
+    assert.ok(e.message.length < 600, `message of ${e.message.length} characters`);
+    assert.match(e.message, /^z\.zone:4:1: .*… \(\d+ more characters\)$/);
+    return true;
+  });
+  failsAt(`${SOA_NS}\ufeffwww A 192.0.2.1\n`, 'z.zone:4:1', /\\ufeff/);
+  failsAt(`${SOA_NS}www A 192.0.2.1\u0007\n`, 'z.zone:4:7', /\\u0007/);
+});
