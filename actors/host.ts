@@ -17,7 +17,7 @@ import { Subjects, shardOf } from '../broker/subjects.ts';
 import type { Broker, KvBucket, PublishAck, Stoppable, WorkMessage, ShardCoordinator } from '../broker/types.ts';
 import { DeadlineWheel, deadlinesOf, type DeadlineEvent } from './deadlines.ts';
 import type { HostInspector } from './inspect.ts';
-import { BadWorkError, HostStoppedError, OwnershipLostError, ShardNotHeldError, UnknownMachineKindError } from './errors.ts';
+import { BadWorkError, HostStoppedError, OwnershipLostError, RecordError, ShardNotHeldError, UnknownMachineKindError } from './errors.ts';
 import { Residents } from './evict.ts';
 import { canonicalZone, machineKey, parseMachineKey, zoneKeyPrefix } from './keys.ts';
 import { componentLogger, type Logger } from './logger.ts';
@@ -133,14 +133,28 @@ export async function readMachine(kv: KvBucket, zone: string, machineId: string)
   return e === undefined ? undefined : viewOf(decodeRecord(key, e.value), e.revision);
 }
 
-/** Every persisted machine of `zone` in `kv`, in key order (also used by `mpdns ctl machines`). */
-export async function listZoneMachines(kv: KvBucket, zone: string): Promise<MachineView[]> {
+/**
+ * Every persisted machine of `zone` in `kv`, in key order (also used by `mpdns ctl machines`).
+ * A record that does not decode throws its `RecordError`, or, with `onUnreadable`, is handed to
+ * it and left out of the list.
+ */
+export async function listZoneMachines(
+  kv: KvBucket,
+  zone: string,
+  onUnreadable?: (err: RecordError) => void,
+): Promise<MachineView[]> {
   const prefix = zoneKeyPrefix(zone);
   const keys = (await kv.keys(prefix)).filter((k) => k.startsWith(prefix)).sort();
   const out: MachineView[] = [];
   for (const key of keys) {
     const e = await kv.get(key);
-    if (e !== undefined) out.push(viewOf(decodeRecord(key, e.value), e.revision));
+    if (e === undefined) continue;
+    try {
+      out.push(viewOf(decodeRecord(key, e.value), e.revision));
+    } catch (err) {
+      if (onUnreadable === undefined || !(err instanceof RecordError)) throw err;
+      onUnreadable(err);
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // max-deliver to dead letter, msgId de-duplication, KV revisions, CAS and watches, request/reply)
 // but NOT DURABLE: everything lives in memory and is gone when the process exits.
 // Brokers created on one EmbeddedHub share queues and buckets, like clients of one server.
-import { BrokerClosedError, BrokerError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { BrokerClosedError, BrokerError, BucketNotFoundError, NoRespondersError, RequestTimeoutError } from './errors.ts';
 import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_BACKOFF_MS,
@@ -17,6 +17,7 @@ import type {
   ConsumeOptions,
   DeadLetter,
   KvBucket,
+  KvOptions,
   Logger,
   PublishAck,
   PublishOptions,
@@ -306,11 +307,12 @@ class EmbeddedBroker implements Broker {
     );
   }
 
-  kv(bucket: string): Promise<KvBucket> {
+  kv(bucket: string, opts: KvOptions = {}): Promise<KvBucket> {
     this.live();
     const name = this.subjects.bucket(bucket);
     let state = this.hub.buckets.get(name);
     if (state === undefined) {
+      if (opts.create === false) return Promise.reject(new BucketNotFoundError(name));
       state = { revision: 0, entries: new Map(), watchers: new Set() };
       this.hub.buckets.set(name, state);
     }

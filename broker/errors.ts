@@ -28,6 +28,17 @@ export class KeyExistsError extends BrokerError {
   }
 }
 
+/** `kv(bucket, { create: false })` found no such bucket (nothing was created). */
+export class BucketNotFoundError extends BrokerError {
+  override name = 'BucketNotFoundError';
+  constructor(
+    readonly bucket: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`KV bucket "${bucket}" does not exist`, options);
+  }
+}
+
 /** A request got no reply in time. */
 export class RequestTimeoutError extends BrokerError {
   override name = 'RequestTimeoutError';
@@ -78,6 +89,17 @@ export class CodecError extends PoisonMessageError {
 /** The server refused a publish or subscribe: the user lacks permission (deploy/nats). */
 export class PermissionDeniedError extends BrokerError {
   override name = 'PermissionDeniedError';
+}
+
+/** The NATS server answered but runs without JetStream (nats-server without `-js`). */
+export class JetStreamNotEnabledError extends BrokerError {
+  override name = 'JetStreamNotEnabledError';
+  constructor(
+    readonly server: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`NATS at ${server} has no JetStream`, options);
+  }
 }
 
 /** The broker was closed, or the connection failed in a way a retry will not fix. */

@@ -22,8 +22,10 @@ export type {
 export {
   BrokerClosedError,
   BrokerError,
+  BucketNotFoundError,
   CodecError,
   InvalidNameError,
+  JetStreamNotEnabledError,
   KeyExistsError,
   NoRespondersError,
   PermissionDeniedError,

@@ -4,6 +4,7 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -39,6 +40,8 @@ import {
 import {
   BrokerClosedError,
   BrokerError,
+  BucketNotFoundError,
+  JetStreamNotEnabledError,
   NoRespondersError,
   PermissionDeniedError,
   RequestTimeoutError,
@@ -180,7 +183,17 @@ export async function createJetStreamBroker(opts: JetStreamBrokerOptions): Promi
     noAsyncTraces: true,
     reconnectDelayHandler: () => Math.min(max, min * 2 ** attempt++),
   });
-  const broker = new JetStreamBroker(nc, await jetstreamManager(nc), jetstream(nc), new Subjects(opts.namespace), logger, opts);
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc);
+  } catch (err) {
+    const server = nc.getServer();
+    await nc.close();
+    // nats.js exports its JetStreamNotEnabled class only from its internal module.
+    if (err instanceof Error && err.name === 'JetStreamNotEnabled') throw new JetStreamNotEnabledError(server, { cause: err });
+    throw err;
+  }
+  const broker = new JetStreamBroker(nc, jsm, jetstream(nc), new Subjects(opts.namespace), logger, opts);
   broker.watchStatus(() => (attempt = 0));
   logger.info({ server: nc.getServer(), namespace: broker.namespace }, 'connected to NATS');
   return broker;
@@ -480,6 +493,14 @@ class JetStreamBroker implements Broker {
       kv = await kvm.open(name);
       await kv.status();
     } catch (openErr) {
+      if (opts.create === false) {
+        const denied = permissionViolation(openErr);
+        if (denied !== undefined) throw new PermissionDeniedError(denied.message, { cause: openErr });
+        if (openErr instanceof JetStreamApiError && openErr.code === JetStreamApiCodes.StreamNotFound) {
+          throw new BucketNotFoundError(name, { cause: openErr });
+        }
+        throw openErr;
+      }
       try {
         kv = await kvm.create(name, { history: opts.history ?? 1 });
       } catch (err) {

@@ -125,8 +125,13 @@ export interface KvBucket {
 }
 
 export interface KvOptions {
-  /** Revisions kept per key. Default 1. */
+  /** Revisions kept per key, when the bucket is created. Default 1. */
   history?: number;
+  /**
+   * False: open an existing bucket only; a missing one throws `BucketNotFoundError` and nothing
+   * is created (read-only tools such as `mpdns ctl`). Default true: created when missing.
+   */
+  create?: boolean;
 }
 
 export type RequestHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array> | Uint8Array;

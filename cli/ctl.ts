@@ -1,9 +1,16 @@
 // `mpdns ctl`: management and inspection. `ctl machines ZONE` lists the zone's persisted machines
 // (state value, context, pending deadlines) from the KV bucket, so it works whether the actor
 // processes run or died.
+//
+// Read-only: buckets are opened, never created. Exit 0 success, 1 failure (no server, no
+// JetStream, unreadable records), 2 bad usage.
 import { parseArgs } from 'node:util';
+import { BucketNotFoundError, InvalidNameError, JetStreamNotEnabledError } from '../broker/errors.ts';
 import { createJetStreamBroker } from '../broker/jetstream.ts';
+import { checkName } from '../broker/subjects.ts';
 import { listZoneMachines, type MachineView } from '../actors/host.ts';
+import { NameError, printable } from '../dns/errors.ts';
+import { parseName, type Fqdn } from '../dns/name.ts';
 
 const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NAMESPACE] [--bucket NAME]
 
@@ -15,10 +22,45 @@ const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NA
 `;
 
 const CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
+function say(msg: string): void {
+  process.stderr.write(`mpdns ctl: ${printable(msg)}\n`);
+}
+
+/** A usage error: one line on stderr, exit 2. */
 function fail(msg: string): number {
-  process.stderr.write(`mpdns ctl: ${msg}\n`);
+  say(msg);
   return 2;
+}
+
+/** Why `text` is not a NATS server URL (`nats://` or `tls://`, a host, an optional port), or undefined. */
+export function natsUrlProblem(text: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return 'not a URL (expected nats://HOST[:PORT])';
+  }
+  if (u.protocol !== 'nats:' && u.protocol !== 'tls:') return `scheme "${u.protocol}" is not nats: or tls:`;
+  if (u.hostname === '') return 'no host';
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '') return 'a server URL has no path, query or fragment';
+  return undefined;
+}
+
+/** Labels of a zone ctl accepts: letters, digits, '-', '_' (and '/' of RFC 2317 reverse zones). */
+const ZONE_TEXT = /^(?:\.|(?:[a-z0-9_/-]+\.)+)$/;
+
+/** The zone as an absolute, lower-case name, or why it is not one. */
+export function parseZone(text: string): { zone: Fqdn } | { problem: string } {
+  let zone: Fqdn;
+  try {
+    zone = parseName(text.endsWith('.') ? text : `${text}.`);
+  } catch (err) {
+    if (err instanceof NameError) return { problem: err.message };
+    throw err;
+  }
+  return ZONE_TEXT.test(zone) ? { zone } : { problem: `not a zone name (labels of letters, digits, '-', '_', '/'): "${text}"` };
 }
 
 function showValue(v: unknown): string {
@@ -67,21 +109,61 @@ async function machines(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const zone = positionals[0];
-  if (zone === undefined || positionals.length !== 1) return fail('machines takes exactly one ZONE (try mpdns ctl --help)');
-  const url = values.nats ?? process.env['MPDNS_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+  const zoneText = positionals[0];
+  if (zoneText === undefined || positionals.length !== 1) return fail('machines takes exactly one ZONE (try mpdns ctl --help)');
+  const parsedZone = parseZone(zoneText);
+  if ('problem' in parsedZone) return fail(`ZONE: ${parsedZone.problem}`);
+  for (const [flag, kind, value] of [['--prefix', 'namespace', values.prefix], ['--bucket', 'bucket', values.bucket]] as const) {
+    try {
+      checkName(kind, value);
+    } catch (err) {
+      if (err instanceof InvalidNameError) return fail(`${flag}: ${err.message} (expected [a-z0-9][a-z0-9-]{0,31})`);
+      throw err;
+    }
+  }
+  // An empty $MPDNS_NATS_URL counts as unset; an empty --nats is a usage error.
+  const env = process.env['MPDNS_NATS_URL'];
+  const fromEnv = values.nats === undefined && env !== undefined && env !== '' ? env : undefined;
+  const url = values.nats ?? fromEnv ?? DEFAULT_NATS_URL;
+  const urlProblem = natsUrlProblem(url);
+  if (urlProblem !== undefined) return fail(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${urlProblem}`);
+  return listMachines(url, parsedZone.zone, values.prefix, values.bucket, values.json);
+}
+
+async function listMachines(url: string, zone: Fqdn, prefix: string, bucket: string, json: boolean): Promise<number> {
   const timer = setTimeout(() => {
-    process.stderr.write(`mpdns ctl: no NATS server answered at ${url} within ${CONNECT_TIMEOUT_MS} ms\n`);
+    say(`no NATS server answered at ${url} within ${CONNECT_TIMEOUT_MS} ms`);
     process.exit(1);
   }, CONNECT_TIMEOUT_MS);
-  const broker = await createJetStreamBroker({ servers: url, namespace: values.prefix, name: 'mpdns-ctl' });
-  clearTimeout(timer);
+  let broker;
   try {
-    const kv = await broker.kv(values.bucket);
-    const list = await listZoneMachines(kv, zone);
-    const canonical = zone.toLowerCase().endsWith('.') ? zone.toLowerCase() : `${zone.toLowerCase()}.`;
-    process.stdout.write(values.json ? `${JSON.stringify({ zone: canonical, machines: list })}\n` : formatMachines(canonical, list));
-    return 0;
+    broker = await createJetStreamBroker({ servers: url, namespace: prefix, name: 'mpdns-ctl' });
+  } catch (err) {
+    if (err instanceof JetStreamNotEnabledError) say(`NATS at ${url} has no JetStream (start nats-server with -js)`);
+    else say(`NATS at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    let list: MachineView[] = [];
+    let unreadable = 0;
+    try {
+      const kv = await broker.kv(bucket, { create: false });
+      list = await listZoneMachines(kv, zone, (err) => {
+        unreadable++;
+        say(`unreadable record: ${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`);
+      });
+    } catch (err) {
+      if (!(err instanceof BucketNotFoundError)) throw err;
+      say(`no KV bucket ${err.bucket} at ${url}: nothing persisted there`);
+    }
+    process.stdout.write(json ? `${JSON.stringify({ zone, machines: list })}\n` : formatMachines(zone, list));
+    if (unreadable > 0) say(`${unreadable} machine record(s) of ${zone} could not be read`);
+    return unreadable > 0 ? 1 : 0;
+  } catch (err) {
+    say(err instanceof Error ? err.message : String(err));
+    return 1;
   } finally {
     await broker.close();
   }

@@ -14,6 +14,7 @@ import {
   type TsigRecord,
 } from '../tsig.ts';
 import { Acl } from './acl.ts';
+import { ConnectionClosedError } from './errors.ts';
 import { listen, type Listener, type RequestContext, type Send } from './transport.ts';
 import { streamTransfer } from './xfr-out.ts';
 import { soaSerial, type ZoneSource } from './zone-source.ts';
@@ -38,7 +39,9 @@ export interface ServerOptions {
   readonly allowNotify?: readonly string[];
   readonly onNotify?: NotifyHandler;
   readonly logger?: ServerLogger;
+  /** TCP timeouts and limits: see ListenOptions in transport.ts. */
   readonly tcpIdleMs?: number;
+  readonly tcpReadTimeoutMs?: number;
   readonly maxTcpConnections?: number;
   /** Clock in seconds (TSIG); tests may inject. */
   readonly now?: () => number;
@@ -101,10 +104,15 @@ export class DnsServer {
       port: this.options.port,
       handler: (req, ctx, send) => this.handle(req, ctx, send),
       ...(this.options.tcpIdleMs !== undefined ? { tcpIdleMs: this.options.tcpIdleMs } : {}),
+      ...(this.options.tcpReadTimeoutMs !== undefined ? { tcpReadTimeoutMs: this.options.tcpReadTimeoutMs } : {}),
       ...(this.options.maxTcpConnections !== undefined
         ? { maxTcpConnections: this.options.maxTcpConnections }
         : {}),
-      onError: (err, ctx) => this.#log.warn({ err, remote: ctx?.remote }, 'request failed'),
+      onError: (err, ctx) => {
+        // A client hanging up (mid-AXFR, say) is routine: one line at debug, no stack.
+        if (err instanceof ConnectionClosedError) this.#log.debug({ remote: ctx?.remote, reason: err.message }, 'client hung up');
+        else this.#log.warn({ err, remote: ctx?.remote }, 'request failed');
+      },
     });
     return { address: this.#listener.address, port: this.#listener.port };
   }

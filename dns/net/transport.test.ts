@@ -1,20 +1,26 @@
 // The socket layer under abuse: a TCP client that stops reading mid-transfer is dropped after
-// the idle time instead of holding a connection (and its transfer) forever; a port that cannot
-// be bound is reported once, as the thrown ListenError, not also through onError.
+// the idle time instead of holding a connection (and its transfer) forever; pipelining past the
+// in-flight limit is slowed down, not cut off; a message trickled byte by byte must still arrive
+// within the read deadline; at the connection limit the idlest connection makes room; a client
+// hanging up mid-transfer is a debug line; a port that cannot be bound is reported once, as the
+// thrown ListenError naming the reason, not also through onError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { connect, createServer, type Socket } from 'node:net';
 import { DnsServer } from './server.ts';
 import { ListenError } from './errors.ts';
 import { buildRequest } from './client.ts';
 import * as transportModule from './transport.ts';
-import { frame, listen } from './transport.ts';
+import { frame, listen, type Handler } from './transport.ts';
 import type { SourceAnswer, ZoneSource } from './zone-source.ts';
 import type { Fqdn } from '../name.ts';
 import { parseRecords } from '../zonefile/index.ts';
 import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
 import { freePort } from '../../test/support/ports.ts';
+import { pollUntil } from '../../test/support/poll.ts';
+import { TcpConnection, tcpExchange } from './exchange.ts';
 
 const ORIGIN = 'stall.example.' as Fqdn;
 
@@ -77,7 +83,7 @@ test('TCP: a client that stops reading mid-AXFR is dropped after the idle time',
   }
 });
 
-test('listen: a port in use is one ListenError, not also an onError report', { timeout: 10_000 }, async () => {
+test('listen: a port in use is one ListenError naming the reason, not also an onError report', { timeout: 10_000 }, async () => {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const addr = blocker.address();
@@ -86,11 +92,177 @@ test('listen: a port in use is one ListenError, not also an onError report', { t
   try {
     await assert.rejects(
       listen({ address: '127.0.0.1', port, handler: async () => {}, onError: (err) => reported.push(err) }),
-      (err: unknown) => err instanceof ListenError,
+      (err: unknown) =>
+        err instanceof ListenError &&
+        err.message === `cannot listen on TCP 127.0.0.1:${port}: EADDRINUSE: address already in use`,
     );
     assert.deepEqual(reported, [], 'the bind failure was also reported through onError');
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+  // The UDP half taken (dgram's own message has the code only), and an address not ours.
+  const udpPort = await freePort();
+  const udp = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(udpPort, '127.0.0.1', resolve));
+  try {
+    await assert.rejects(
+      listen({ address: '127.0.0.1', port: udpPort, handler: async () => {} }),
+      (err: unknown) =>
+        err instanceof ListenError &&
+        err.message === `cannot listen on UDP 127.0.0.1:${udpPort}: EADDRINUSE: address already in use`,
+    );
+  } finally {
+    udp.close();
+  }
+  await assert.rejects(listen({ address: '192.0.2.1', port: udpPort, handler: async () => {} }), {
+    message: `cannot listen on TCP 192.0.2.1:${udpPort}: EADDRNOTAVAIL: address not available`,
+  });
+});
+
+/** Echoes each request after a turn of the event loop; counts how many run at once. */
+function echoHandler(): { handler: Handler; maxConcurrent: () => number } {
+  let running = 0;
+  let max = 0;
+  return {
+    handler: async (req, _ctx, send) => {
+      running++;
+      max = Math.max(max, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      await send(req);
+    },
+    maxConcurrent: () => max,
+  };
+}
+
+async function connected(port: number): Promise<Socket> {
+  const sock = connect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', reject);
+  });
+  sock.on('error', () => {}); // a close from the server is what some tests wait for
+  return sock;
+}
+
+test('TCP: 200 requests pipelined in one write get 200 answers, at most 32 handled at once', { timeout: 10_000 }, async () => {
+  const port = await freePort();
+  const echo = echoHandler();
+  const listener = await listen({ address: '127.0.0.1', port, handler: echo.handler });
+  const sock = await connected(port);
+  try {
+    const reqs = Array.from({ length: 200 }, (_, i) => buildRequest(`q${i}.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 }));
+    const answers: number[] = [];
+    const reader = new transportModule.FrameReader();
+    const done = new Promise<'all' | 'closed'>((resolve) => {
+      sock.on('data', (b: Buffer) => {
+        for (const m of reader.push(b)) answers.push(((m[0] ?? 0) << 8) | (m[1] ?? 0));
+        if (answers.length === reqs.length) resolve('all');
+      });
+      sock.once('close', () => resolve('closed'));
+    });
+    sock.write(Buffer.concat(reqs.map((r) => frame(r.bytes))));
+    assert.equal(await done, 'all', `the server closed the connection after ${answers.length} answers`);
+    assert.deepEqual(new Set(answers), new Set(reqs.map((r) => r.id)));
+    assert.equal(echo.maxConcurrent(), 32, 'requests in flight on one connection');
+  } finally {
+    sock.destroy();
+    await listener.close();
+  }
+});
+
+test('TCP: a message trickled byte by byte is cut at the read deadline, freeing the slot', { timeout: 15_000 }, async () => {
+  const port = await freePort();
+  const listener = await listen({
+    address: '127.0.0.1',
+    port,
+    handler: echoHandler().handler,
+    maxTcpConnections: 2,
+    tcpIdleMs: 5000,
+    tcpReadTimeoutMs: 300,
+  });
+  // Two slow clients fill the limit, each sending one byte of a 64 KiB message every 50 ms:
+  // every byte is well inside the idle time, the message never completes.
+  const tricklers = await Promise.all([connected(port), connected(port)]);
+  const closedAt: number[] = [];
+  const timers = tricklers.map((sock) => {
+    sock.once('close', () => closedAt.push(Date.now()));
+    sock.write(Uint8Array.of(0xff));
+    return setInterval(() => sock.writable && sock.write(Uint8Array.of(0)), 50);
+  });
+  const started = Date.now();
+  try {
+    const req = buildRequest(`q.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 });
+    const answer = await pollUntil('a TCP query answered', () => tcpExchange({ address: '127.0.0.1', port }, req.bytes, 500), {
+      timeoutMs: 5000,
+    });
+    assert.equal(((answer[0] ?? 0) << 8) | (answer[1] ?? 0), req.id);
+    await pollUntil('both tricklers closed', () => closedAt.length === 2, { timeoutMs: 3000 });
+    for (const t of closedAt) assert.ok(t - started >= 250, `closed ${t - started} ms after the first byte`);
+  } finally {
+    timers.forEach(clearInterval);
+    tricklers.forEach((s) => s.destroy());
+    await listener.close();
+  }
+});
+
+test('TCP: at the connection limit a new client closes the connection idle the longest', { timeout: 10_000 }, async () => {
+  const port = await freePort();
+  const listener = await listen({ address: '127.0.0.1', port, handler: echoHandler().handler, maxTcpConnections: 2 });
+  const peer = { address: '127.0.0.1', port };
+  const ask = async (conn: TcpConnection, label: string): Promise<void> => {
+    const req = buildRequest(`${label}.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 });
+    conn.send(req.bytes);
+    const got = await conn.read(2000);
+    assert.equal(((got[0] ?? 0) << 8) | (got[1] ?? 0), req.id);
+  };
+  const first = await TcpConnection.open(peer, 2000);
+  const second = await TcpConnection.open(peer, 2000);
+  try {
+    await ask(first, 'a'); // idle from here on: the longest
+    await ask(second, 'b');
+    const third = await TcpConnection.open(peer, 2000);
+    try {
+      await ask(third, 'c');
+      await assert.rejects(first.read(2000), /closed/);
+      await ask(second, 'd');
+    } finally {
+      third.close();
+    }
+  } finally {
+    first.close();
+    second.close();
+    await listener.close();
+  }
+});
+
+test('TCP: a client hanging up mid-AXFR is one debug line, not a warning with a stack', { timeout: 20_000 }, async () => {
+  const port = await freePort();
+  const warned: [object, string | undefined][] = [];
+  const debugged: [object, string | undefined][] = [];
+  const server = new DnsServer({
+    address: '127.0.0.1',
+    port,
+    allowTransfer: ['127.0.0.1'],
+    logger: { info: () => {}, warn: (o, m) => warned.push([o, m]), debug: (o, m) => debugged.push([o, m]) },
+  });
+  server.setZone(new BigSource());
+  await server.start();
+  try {
+    const sock = await connected(port);
+    sock.write(frame(buildRequest(ORIGIN, RRType.AXFR, { udpSize: 0 }).bytes));
+    // Read the first bytes, then close with the rest unread: the kernel resets the connection,
+    // and the server's next write fails with EPIPE or ECONNRESET.
+    await new Promise<void>((resolve) => sock.once('data', () => resolve()));
+    sock.destroy();
+    const [logged] = await pollUntil('the hang-up logged', () => debugged.find(([, m]) => m === 'client hung up'));
+    assert.match(JSON.stringify(logged), /EPIPE|ECONNRESET/);
+    assert.ok(!('err' in logged), 'the debug line carries the error object (and its stack)');
+    assert.deepEqual(warned, []);
+    const answer = await tcpExchange({ address: '127.0.0.1', port }, buildRequest(`x.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 }).bytes, 2000);
+    assert.equal(answer[3]! & 0x0f, Rcode.NXDOMAIN);
+  } finally {
+    await server.stop();
   }
 });
 

@@ -1,8 +1,10 @@
 // The socket layer of the server: one UDP socket and one TCP listener on ADDR:PORT, with
-// 2-byte framing, pipelining, idle timeouts and a connection limit (RFC 7766). It knows nothing
-// about DNS beyond framing: every request is handed to a handler that replies through `send`.
+// 2-byte framing, pipelining with backpressure, idle and per-message read timeouts and a
+// connection limit (RFC 7766). It knows nothing about DNS beyond framing: every request is handed
+// to a handler that replies through `send`.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { getSystemErrorMap } from 'node:util';
 import { ConnectionClosedError, ListenError } from './errors.ts';
 
 export interface Peer {
@@ -28,13 +30,31 @@ export interface ListenOptions {
   readonly address: string;
   readonly port: number;
   readonly handler: Handler;
-  /** Close a TCP connection idle this long (no request in flight). Default 10 s. */
+  /**
+   * Close a TCP connection idle this long between messages (no request in flight, no partial
+   * message), or making no progress this long while an answer waits for the client to read.
+   * Default 10 s.
+   */
   readonly tcpIdleMs?: number;
-  /** Most TCP connections at once; more are closed at accept. Default 100. */
+  /**
+   * A TCP message must arrive whole within this time of its first byte, or the connection is
+   * closed: trickling bytes do not extend it. Default 10 s.
+   */
+  readonly tcpReadTimeoutMs?: number;
+  /**
+   * Most TCP connections at once. A new one past the limit closes the connection idle the
+   * longest, or is itself closed at accept when none is idle. Default 100.
+   */
   readonly maxTcpConnections?: number;
-  /** Most requests in flight on one TCP connection (pipelining). Default 32. */
+  /**
+   * Most requests in flight on one TCP connection (pipelining). Past it the connection stops
+   * reading until an answer is done. Default 32.
+   */
   readonly maxPipelined?: number;
-  /** Called on a handler that threw (the request gets no answer) or a socket error. */
+  /**
+   * Called on a handler that threw (the request gets no answer) or a socket error. A peer that
+   * hung up (EPIPE, ECONNRESET) is reported once per connection as a ConnectionClosedError.
+   */
   readonly onError?: (err: unknown, ctx?: RequestContext) => void;
 }
 
@@ -143,50 +163,140 @@ function writeAsync(sock: Socket, data: Buffer): Promise<void> {
   });
 }
 
-function serveTcpConnection(sock: Socket, opts: ListenOptions): void {
+const HANGUP_CODES = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+
+/** The peer went away under us: a hang-up, not a server error. */
+function isPeerHangup(err: unknown): boolean {
+  return err instanceof ConnectionClosedError || HANGUP_CODES.has(String((err as NodeJS.ErrnoException | undefined)?.code));
+}
+
+/**
+ * A socket error as `CODE: reason` (`EADDRINUSE: address already in use`): dgram's messages
+ * carry only the code, and both name the address the caller already names.
+ */
+export function socketErrorText(err: unknown): string {
+  const { errno, code } = (err ?? {}) as NodeJS.ErrnoException;
+  const known = typeof errno === 'number' ? getSystemErrorMap().get(errno) : undefined;
+  if (known !== undefined) return `${known[0]}: ${known[1]}`;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** What the listener needs to know of a connection to pick one to close at the limit. */
+interface TcpConnectionState {
+  /** Since when nothing is in flight and no message is partly read; undefined while busy. */
+  idleSince(): number | undefined;
+}
+
+function serveTcpConnection(sock: Socket, opts: ListenOptions): TcpConnectionState {
   const idleMs = opts.tcpIdleMs ?? 10_000;
+  const readMs = opts.tcpReadTimeoutMs ?? 10_000;
   const maxPipelined = opts.maxPipelined ?? 32;
   const remote: Peer = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
   const ctx: RequestContext = { transport: 'tcp', remote };
   const reader = new FrameReader();
+  /** Requests read but not yet handed to the handler: at most one chunk's worth (we pause). */
+  const waiting: Uint8Array[] = [];
   let inFlight = 0;
   let ended = false;
+  let paused = false;
+  let idleSince: number | undefined = Date.now();
+  /** The deadline of the message being read (armed at its first byte, never extended). */
+  let deadline: NodeJS.Timeout | undefined;
+  const busy = (): boolean => inFlight > 0 || waiting.length > 0 || reader.pending > 0;
+  const noteIdle = (): void => {
+    idleSince = busy() ? undefined : (idleSince ?? Date.now());
+  };
+  const stopDeadline = (): void => {
+    clearTimeout(deadline);
+    deadline = undefined;
+  };
+  /** Arms the read deadline for a partial message; `fresh`: that message began just now. */
+  const watchPartial = (fresh: boolean): void => {
+    if (paused || reader.pending === 0) stopDeadline();
+    else if (fresh || deadline === undefined) {
+      stopDeadline();
+      deadline = setTimeout(() => sock.destroy(), readMs);
+    }
+  };
+  const finishIfEnded = (): void => {
+    if (ended && inFlight === 0 && waiting.length === 0) sock.end();
+  };
+  sock.once('close', stopDeadline);
   sock.on('end', () => {
     ended = true;
-    if (inFlight === 0) sock.end();
+    finishIfEnded();
   });
   sock.setNoDelay(true);
   sock.setTimeout(idleMs);
-  // Idle means no bytes either way for idleMs: with nothing in flight the client is done; with
-  // an answer waiting for 'drain' the client stopped reading, and would hold the connection
-  // (and its transfer) forever.
+  // The socket timeout is no bytes either way for idleMs. Between messages the client is done;
+  // with an answer waiting for 'drain' the client stopped reading, and would hold the connection
+  // (and its transfer) forever. A partial message is the read deadline's business.
   sock.on('timeout', () => {
-    if (inFlight === 0 || sock.writableNeedDrain) sock.destroy();
+    if (!busy() || sock.writableNeedDrain) sock.destroy();
   });
-  sock.on('error', (err) => opts.onError?.(err, ctx));
-  const send: Send = (msg) => writeAsync(sock, frame(msg));
-  sock.on('data', (chunk: Buffer) => {
-    for (const req of reader.push(chunk)) {
-      if (inFlight >= maxPipelined) {
-        sock.destroy();
-        return;
-      }
-      inFlight++;
-      opts
-        .handler(req, ctx, send)
-        .catch((err: unknown) => {
-          // A peer that hangs up mid-answer is not a server error: the answer just stops.
-          if (!(err instanceof ConnectionClosedError)) opts.onError?.(err, ctx);
-        })
-        .finally(() => {
-          inFlight--;
-          if (inFlight === 0) {
-            if (ended) sock.end();
-            else sock.setTimeout(idleMs);
-          }
-        });
+  let hungUp = false;
+  sock.on('error', (err) => {
+    if (!isPeerHangup(err)) opts.onError?.(err, ctx);
+    else if (!hungUp) {
+      hungUp = true;
+      const code = (err as NodeJS.ErrnoException).code ?? 'closed';
+      opts.onError?.(new ConnectionClosedError(`connection closed by the peer (${code})`, { cause: err }), ctx);
     }
   });
+  const send: Send = (msg) => writeAsync(sock, frame(msg));
+  const run = (req: Uint8Array): void => {
+    inFlight++;
+    opts
+      .handler(req, ctx, send)
+      .catch((err: unknown) => {
+        // A peer that hangs up mid-answer is not a server error: the answer just stops (the
+        // socket's own error, if any, was reported above).
+        if (!isPeerHangup(err)) opts.onError?.(err, ctx);
+      })
+      .finally(() => {
+        inFlight--;
+        dispatch();
+        noteIdle();
+        if (inFlight === 0) {
+          finishIfEnded();
+          if (!ended) sock.setTimeout(idleMs);
+        }
+      });
+  };
+  // Backpressure (RFC 7766 §6.2.1.1): at most maxPipelined handlers at once; past that the
+  // socket stops reading, so the client's writes wait in the kernel, not in our memory.
+  const dispatch = (): void => {
+    while (inFlight < maxPipelined && waiting.length > 0) run(waiting.shift() as Uint8Array);
+    const full = inFlight >= maxPipelined || waiting.length > 0;
+    if (full === paused || sock.destroyed) return;
+    paused = full;
+    if (full) sock.pause();
+    else sock.resume();
+    watchPartial(!full);
+  };
+  sock.on('data', (chunk: Buffer) => {
+    const fresh = reader.pending === 0;
+    const reqs = reader.push(chunk);
+    for (const req of reqs) waiting.push(req);
+    watchPartial(fresh || reqs.length > 0);
+    dispatch();
+    noteIdle();
+  });
+  return { idleSince: () => idleSince };
+}
+
+/** Closes the connection idle the longest; false when every connection is busy. */
+function closeIdlest(connections: Map<Socket, TcpConnectionState>): boolean {
+  let oldest: [Socket, number] | undefined;
+  for (const [sock, state] of connections) {
+    const since = state.idleSince();
+    if (since !== undefined && (oldest === undefined || since < oldest[1])) oldest = [sock, since];
+  }
+  if (oldest === undefined) return false;
+  connections.delete(oldest[0]);
+  oldest[0].destroy();
+  return true;
 }
 
 /** Binds UDP and TCP on the same address and port (port 0 picks one free for both). */
@@ -195,13 +305,16 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   if (family === 0) throw new ListenError(`bad listen address "${opts.address}"`);
   // Half-open allowed: a client may send its queries and shut down its side; we answer, then close.
   // Every accepted socket is tracked from its first moment, so close() can destroy it.
-  const sockets = new Set<Socket>();
+  const connections = new Map<Socket, TcpConnectionState>();
+  const maxConnections = opts.maxTcpConnections ?? 100;
   const tcp: Server = createServer({ allowHalfOpen: true }, (sock) => {
-    sockets.add(sock);
-    sock.once('close', () => sockets.delete(sock));
-    serveTcpConnection(sock, opts);
+    if (connections.size >= maxConnections && !closeIdlest(connections)) {
+      sock.destroy();
+      return;
+    }
+    sock.once('close', () => connections.delete(sock));
+    connections.set(sock, serveTcpConnection(sock, opts));
   });
-  tcp.maxConnections = opts.maxTcpConnections ?? 100;
   // Bind failures are thrown as ListenError; onError hears only about errors after that.
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
@@ -210,7 +323,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       resolve();
     });
   }).catch((err: unknown) => {
-    throw new ListenError(`cannot listen on TCP ${opts.address}:${opts.port}`, { cause: err });
+    throw new ListenError(`cannot listen on TCP ${opts.address}:${opts.port}: ${socketErrorText(err)}`, { cause: err });
   });
   tcp.on('error', (err) => opts.onError?.(err));
   const addr = tcp.address();
@@ -237,16 +350,16 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       });
     });
   } catch (err) {
-    for (const s of sockets) s.destroy();
+    for (const s of connections.keys()) s.destroy();
     await new Promise<void>((r) => tcp.close(() => r()));
-    throw new ListenError(`cannot listen on UDP ${opts.address}:${port}`, { cause: err });
+    throw new ListenError(`cannot listen on UDP ${opts.address}:${port}: ${socketErrorText(err)}`, { cause: err });
   }
   udp.on('error', (err) => opts.onError?.(err));
   return {
     address: opts.address,
     port,
     async close() {
-      for (const s of sockets) s.destroy();
+      for (const s of connections.keys()) s.destroy();
       await Promise.all([
         new Promise<void>((r) => tcp.close(() => r())),
         new Promise<void>((r) => udp.close(() => r())),

@@ -29,6 +29,8 @@ export interface NatsServerOptions {
   /** Reuse this store dir instead of a fresh temp dir (not removed on stop). */
   storeDir?: string;
   timeoutMs?: number;
+  /** False: a plain server without JetStream (no -js, no store dir). Default true. */
+  jetstream?: boolean;
 }
 
 /** Resolves with the server's INFO line once a TCP client gets one. */
@@ -63,7 +65,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const args =
     opts.configFile !== undefined
       ? ['-c', opts.configFile, '-a', '127.0.0.1', '-p', String(port)]
-      : ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', sd];
+      : opts.jetstream === false
+        ? ['-a', '127.0.0.1', '-p', String(port)]
+        : ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', sd];
   const env = opts.configFile !== undefined ? { ...(opts.env ?? process.env), MPDNS_NATS_STORE_DIR: sd } : opts.env;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let d: Daemon;
@@ -74,7 +78,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
       async () => {
         if (d.proc.exitCode !== null) throw new Error(`nats-server exited: ${d.output()}`);
         const info = await probeInfo(port);
-        return info !== undefined && info.includes('"jetstream":true');
+        return info !== undefined && (opts.jetstream === false || info.includes('"jetstream":true'));
       },
       { timeoutMs, intervalMs: 50 },
     ).catch(async (err: unknown) => {
