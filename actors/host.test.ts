@@ -8,6 +8,7 @@ import { sequencedCounter } from '../machines/sequenced-counter.ts';
 import { pollUntil } from '../test/support/poll.ts';
 import { ActorHost, listZoneMachines } from './host.ts';
 import { componentLogger } from './logger.ts';
+import { RecordError } from './errors.ts';
 import { decodeRecord } from './record.ts';
 import { machineKey } from './keys.ts';
 
@@ -248,6 +249,24 @@ test('an undecodable work message is dead-lettered once, and the consumer goes o
     assert.match(reasons[0] ?? '', /expected one msgpack value/);
     assert.match(reasons[1] ?? '', /unknown machine kind "no-such-kind"/);
     assert.match(reasons[2] ?? '', /work message lacks a zone/);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('listZoneMachines: an unreadable record throws, or with onUnreadable is reported and skipped', { timeout: 10_000 }, async () => {
+  const { broker, host } = await openHost();
+  try {
+    await host.acquireAll();
+    await host.send('u.example.', 'good', 'sequenced-counter', { type: 'inc', seq: 1 });
+    const kv = await broker.kv('machines');
+    await kv.put(machineKey('u.example.', 'bad'), Uint8Array.of(0xff, 0x00, 0x13, 0x37));
+    await assert.rejects(listZoneMachines(kv, 'u.example.'), RecordError);
+    const unreadable: string[] = [];
+    const listed = await listZoneMachines(kv, 'u.example.', (err) => unreadable.push(err.key));
+    assert.deepEqual(listed.map((m) => m.machineId), ['good']);
+    assert.deepEqual(unreadable, [machineKey('u.example.', 'bad')]);
   } finally {
     await host.stop();
     await broker.close();

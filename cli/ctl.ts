@@ -40,7 +40,7 @@ export function natsUrlProblem(text: string): string | undefined {
   try {
     u = new URL(text);
   } catch {
-    return 'not a URL (expected nats://HOST[:PORT])';
+    return 'not a URL';
   }
   if (u.protocol !== 'nats:' && u.protocol !== 'tls:') return `scheme "${u.protocol}" is not nats: or tls:`;
   if (u.hostname === '') return 'no host';
@@ -53,6 +53,7 @@ const ZONE_TEXT = /^(?:\.|(?:[a-z0-9_/-]+\.)+)$/;
 
 /** The zone as an absolute, lower-case name, or why it is not one. */
 export function parseZone(text: string): { zone: Fqdn } | { problem: string } {
+  if (text === '') return { problem: 'empty zone name' };
   let zone: Fqdn;
   try {
     zone = parseName(text.endsWith('.') ? text : `${text}.`);
@@ -126,18 +127,28 @@ async function machines(argv: string[]): Promise<number> {
   const fromEnv = values.nats === undefined && env !== undefined && env !== '' ? env : undefined;
   const url = values.nats ?? fromEnv ?? DEFAULT_NATS_URL;
   const urlProblem = natsUrlProblem(url);
-  if (urlProblem !== undefined) return fail(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${urlProblem}`);
+  if (urlProblem !== undefined) {
+    return fail(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${urlProblem} (expected nats://HOST[:PORT])`);
+  }
   return listMachines(url, parsedZone.zone, values.prefix, values.bucket, values.json);
 }
 
-async function listMachines(url: string, zone: Fqdn, prefix: string, bucket: string, json: boolean): Promise<number> {
+/** The URL as messages show it: a password is not echoed. */
+function shownUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password !== '') u.password = '***';
+  return u.href;
+}
+
+async function listMachines(serverUrl: string, zone: Fqdn, prefix: string, bucket: string, json: boolean): Promise<number> {
+  const url = shownUrl(serverUrl);
   const timer = setTimeout(() => {
     say(`no NATS server answered at ${url} within ${CONNECT_TIMEOUT_MS} ms`);
     process.exit(1);
   }, CONNECT_TIMEOUT_MS);
   let broker;
   try {
-    broker = await createJetStreamBroker({ servers: url, namespace: prefix, name: 'mpdns-ctl' });
+    broker = await createJetStreamBroker({ servers: serverUrl, namespace: prefix, name: 'mpdns-ctl' });
   } catch (err) {
     if (err instanceof JetStreamNotEnabledError) say(`NATS at ${url} has no JetStream (start nats-server with -js)`);
     else say(`NATS at ${url}: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import {
+  BucketNotFoundError,
   CodecError,
   KeyExistsError,
   NoRespondersError,
@@ -204,6 +205,17 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       assert.deepEqual(await kv.keys(), ['lease.0', 'zone.b']);
       const r3 = await kv.create('zone.a', bytes('again'));
       assert.ok(r3 > r2, 'create after delete');
+    });
+
+    it('KV open-only: a missing bucket throws BucketNotFoundError and is not created', T, async () => {
+      const name = `kv${n++}`;
+      await assert.rejects(broker.kv(name, { create: false }), (err: unknown) => err instanceof BucketNotFoundError && err.bucket === subjects.bucket(name));
+      await assert.rejects(broker.kv(name, { create: false }), BucketNotFoundError, 'still not there');
+      const rw = await broker.kv(name);
+      const r = await rw.put('zone.a', bytes('1'));
+      const ro = await broker.kv(name, { create: false });
+      assert.deepEqual(await ro.get('zone.a'), { value: bytes('1'), revision: r });
+      assert.deepEqual(await ro.keys(), ['zone.a']);
     });
 
     it('KV watch delivers changes under a prefix', T, async () => {

@@ -211,18 +211,43 @@ test('bad command lines exit 2 with one message; bad zone file exits 1 with FILE
   const threadsAlone = run(['--zone', 'x.zone', '--listen', '127.0.0.1:1', '--threads', '2']);
   assert.equal(threadsAlone.status, 2);
   assert.match(threadsAlone.stderr, /--key-dir, --nsec3 and --threads need --sign/);
+  const hugeJournal = run(['--zone', 'x.zone', '--listen', '127.0.0.1:1', '--journal', '99999999999']);
+  assert.equal(hugeJournal.status, 2);
+  assert.match(hugeJournal.stderr, /--journal 99999999999: at most 1000000/);
   const badThreads = run(['--zone', 'x.zone', '--listen', '127.0.0.1:1', '--sign', '--key-dir', dir.path, '--threads', '0']);
   assert.equal(badThreads.status, 2);
   assert.match(badThreads.stderr, /--threads must be a positive integer, not "0"/);
   const help = run(['--help']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--allow-transfer CIDR/);
+  const once = join(dir.path, 'once.zone');
+  writeFileSync(once, '$ORIGIN once.example.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n');
+  const twice = run(['--zone', once, '--zone', once, '--listen', `127.0.0.1:${await freePort()}`]);
+  assert.equal(twice.status, 1);
+  assert.match(twice.stderr, /once\.zone: zone once\.example\. is already served from \S+once\.zone$/m);
   const badFile = join(dir.path, 'bad.zone');
   writeFileSync(badFile, '$ORIGIN bad.example.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 300.1.1.1\n');
   const p = await freePort();
   const bad = run(['--zone', badFile, '--listen', `127.0.0.1:${p}`]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, new RegExp(`${badFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: `));
+});
+
+test('a port in use: exit 1 with the reason (EADDRINUSE), not just the address', { skip, timeout: 30_000 }, async () => {
+  const { createSocket } = await import('node:dgram');
+  const p = await freePort();
+  const udp = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(p, '127.0.0.1', resolve));
+  try {
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/mpdns'), 'serve', '--zone', join(dir.path, 'deep.zone'), '--listen', `127.0.0.1:${p}`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `mpdns serve: cannot listen on UDP 127.0.0.1:${p}: EADDRINUSE: address already in use\n`);
+  } finally {
+    udp.close();
+  }
 });
 
 test('SIGHUP: a broken file keeps the old zone (error logged); a fixed one with a higher serial is served', { skip, timeout: 60_000 }, async () => {

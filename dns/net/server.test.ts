@@ -172,10 +172,11 @@ test('TCP: pipelined queries on one connection, idle connections closed', { time
   await idle.start();
   try {
     const conn = await TcpConnection.open({ address: '127.0.0.1', port: idlePort }, 2000);
-    const reqs = [1, 2, 3].map((i) => buildRequest(`h${i}.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 }));
+    // More than the 32 in flight at once: the rest wait (backpressure), none is dropped.
+    const reqs = Array.from({ length: 200 }, (_, i) => buildRequest(`h${i}.${ORIGIN}` as Fqdn, RRType.A, { udpSize: 0 }));
     for (const r of reqs) conn.send(r.bytes);
     const ids = new Set<number>();
-    for (let i = 0; i < 3; i++) ids.add(decodeMessage(await conn.read(2000)).id);
+    for (let i = 0; i < reqs.length; i++) ids.add(decodeMessage(await conn.read(2000)).id);
     assert.deepEqual(ids, new Set(reqs.map((r) => r.id)));
     const started = Date.now();
     await assert.rejects(conn.read(5000), /closed/);
