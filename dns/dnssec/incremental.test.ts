@@ -92,3 +92,22 @@ for (const denial of [{ kind: 'nsec' }, { kind: 'nsec3', iterations: 0, salt: ne
     );
   });
 }
+
+test('a new SOA TTL or MINIMUM moves every TTL derived from it (denial records, NSEC3PARAM, DNSKEY), as signing from scratch does', { timeout: 30_000 }, () => {
+  const soa2 = { ...rr('example.', RRType.SOA, cat(nameToWire(parseName('ns.example.')), nameToWire(parseName('h.example.')), u32(2), u32(7200), u32(3600), u32(1209600), u32(900))), ttl: 7200 };
+  const base = [soa, apexNs, rr('a.example.', RRType.A, Uint8Array.of(192, 0, 2, 1)), rr('c.a.b.example.', RRType.TXT, Uint8Array.of(1, 0x61)), rr('d.example.', RRType.NS, nameToWire(parseName('ns.other.')))];
+  const withTtl = (r: RR): string => (r.type === RRType.RRSIG ? `${r.name} RRSIG ${decodeRrsig(r.rdata).typeCovered} ${decodeRrsig(r.rdata).originalTtl} ${r.ttl}` : fullKey(r));
+  for (const denial of [{ kind: 'nsec' }, { kind: 'nsec3', iterations: 0, salt: new Uint8Array(0), optOut: false }] as Denial[]) {
+    const z = SignedZone.sign(base, { origin, keys, denial }, NOW);
+    const mirror = new Map<string, RR>([...z.records()].map((x) => [fullKey(x), x]));
+    const added = rr('b.example.', RRType.A, Uint8Array.of(192, 0, 2, 2));
+    const ch = z.applyWithChanges({ removed: [soa], added: [soa2, added] }, NOW);
+    for (const x of ch.removed) assert.ok(mirror.delete(fullKey(x)), `removed but absent: ${fullKey(x)}`);
+    for (const x of ch.added) mirror.set(fullKey(x), x);
+    assert.deepEqual([...mirror.keys()].sort(), [...z.records()].map(fullKey).sort(), `${denial.kind}: reported changes`);
+    const fresh = SignedZone.sign([soa2, ...base.slice(1), added], { origin, keys, denial }, NOW);
+    assert.deepEqual([...z.records()].map(withTtl).sort(), [...fresh.records()].map(withTtl).sort(), `${denial.kind}: TTLs`);
+    assert.ok([...z.records()].some((r) => r.type === (denial.kind === 'nsec' ? RRType.NSEC : RRType.NSEC3) && r.ttl === 900));
+    allVerify(z);
+  }
+});

@@ -140,6 +140,8 @@ export class SignedZone {
   private n3Sorted: Nsec3Node[] = [];
   private readonly signerWire: Uint8Array;
   private denialTtl = 3600;
+  /** The DNSKEY RRset took the SOA TTL (the unsigned zone had no DNSKEY of its own). */
+  private dnskeyTtlFromSoa = false;
   private now = 0;
   private inline = false;
   private sink: ((job: Job) => void) | undefined;
@@ -368,6 +370,7 @@ export class SignedZone {
     const apex = this.byName.get(this.origin) as Node;
     const existing = apex.sets.get(RRType.DNSKEY);
     const set: RRset = existing ?? { ttl: soa.ttl, klass: soa.class, rdatas: [] };
+    this.dnskeyTtlFromSoa = existing === undefined;
     for (const dk of [...this.keys.map((k) => k.dnskey), ...this.foreign]) {
       if (!set.rdatas.some((r) => bytesEqual(r, dk))) set.rdatas.push(dk);
     }
@@ -586,7 +589,7 @@ export class SignedZone {
     const i = lowerBound(this.n3Sorted, x.label, n3Key);
     const next = this.n3Sorted[(i + 1) % this.n3Sorted.length] as Nsec3Node;
     const rr = this.nsec3Record(x, next);
-    if (x.rr !== undefined && bytesEqual(x.rr.rdata, rr.rdata)) return;
+    if (x.rr !== undefined && bytesEqual(x.rr.rdata, rr.rdata) && x.rr.ttl === rr.ttl) return;
     x.rr = rr;
     this.prepareRecord(rr, ownerWire(x.owner), x.sigs, jobs);
   }
@@ -601,6 +604,8 @@ export class SignedZone {
   apply(diff: RRDiff, now: number = Math.floor(Date.now() / 1000)): SignStats {
     this.now = now;
     const before = { ...this.stats };
+    const denialTtlBefore = this.denialTtl;
+    const soaTtlBefore = this.apexSoaTtl();
     const touched = new Map<Fqdn, Set<number>>();
     const mark = (name: Fqdn, type: number): void => {
       let s = touched.get(name);
@@ -722,8 +727,47 @@ export class SignedZone {
     for (const n of statusChanged) changed.push({ key: n.key, node: n, hash: n.hash });
     if (this.denial.kind === 'nsec') this.repairNsecChain(changed, jobs);
     else this.repairNsec3Chain(changed, removedNodes, jobs);
+    this.retime(denialTtlBefore, soaTtlBefore, jobs);
     this.runJobs(jobs);
     return { signatures: this.stats.signatures - before.signatures, rrsets: this.stats.rrsets - before.rrsets };
+  }
+
+  private apexSoaTtl(): number | undefined {
+    return this.byName.get(this.origin)?.sets.get(RRType.SOA)?.ttl;
+  }
+
+  /**
+   * After a new SOA: TTLs derived from it follow, as a fresh signing would have them. The denial
+   * TTL (RFC 9077: min(SOA TTL, MINIMUM)) of every NSEC or NSEC3 and of NSEC3PARAM, and the
+   * DNSKEY RRset's TTL when it takes the SOA TTL; each is re-signed (RRSIGs carry the TTL).
+   */
+  private retime(denialTtlBefore: number, soaTtlBefore: number | undefined, jobs: Job[]): void {
+    const apex = this.byName.get(this.origin) as Node;
+    if (this.denialTtl !== denialTtlBefore) {
+      if (this.denial.kind === 'nsec') for (const n of this.sorted) this.repairNsec(n, jobs);
+      else {
+        for (const x of this.n3Sorted) this.repairNsec3(x, jobs);
+        const param = apex.sets.get(RRType.NSEC3PARAM);
+        if (param !== undefined) {
+          param.ttl = this.denialTtl;
+          this.prepareSet(apex, RRType.NSEC3PARAM, jobs);
+        }
+      }
+    }
+    const soaTtl = this.apexSoaTtl();
+    const dnskey = apex.sets.get(RRType.DNSKEY);
+    if (this.dnskeyTtlFromSoa && soaTtl !== undefined && soaTtl !== soaTtlBefore && dnskey !== undefined && dnskey.ttl !== soaTtl) {
+      dnskey.ttl = soaTtl;
+      this.prepareSet(apex, RRType.DNSKEY, jobs);
+    }
+  }
+
+  /** True when `diff` brings an SOA that moves TTLs derived from it (see retime). */
+  private retimes(diff: RRDiff): boolean {
+    const soa = diff.added.find((r) => r.type === RRType.SOA && r.name === this.origin);
+    if (soa === undefined) return false;
+    const minimum = u32At(soa.rdata, soa.rdata.length - 4);
+    return Math.min(soa.ttl, minimum) !== this.denialTtl || (this.dnskeyTtlFromSoa && soa.ttl !== this.apexSoaTtl());
   }
 
   /**
@@ -751,7 +795,11 @@ export class SignedZone {
     }
     const owners = new Set<Fqdn>(names);
     const labels = new Set<string>();
-    if (this.denial.kind === 'nsec') {
+    if (this.retimes(diff)) {
+      // Every denial record changes TTL: read the whole zone before and after.
+      for (const n of this.sorted) owners.add(n.name);
+      for (const x of this.n3Sorted) labels.add(x.label);
+    } else if (this.denial.kind === 'nsec') {
       for (const n of names) {
         const prev = this.chainPrev(nameSortKey(n));
         if (prev !== undefined) owners.add(prev.name);
