@@ -300,6 +300,11 @@ export class Zone {
     return found;
   }
 
+  /** The owners of DNAME RRsets. */
+  get dnames(): ReadonlySet<Fqdn> {
+    return this.#dnames;
+  }
+
   /** The highest owner of a DNAME strictly above `name`, the apex included (RFC 6672), if any. */
   dnameAbove(name: Fqdn): Fqdn | undefined {
     if (this.#dnames.size === 0 || name === this.origin) return undefined;

@@ -197,3 +197,10 @@ test('errors show input on one bounded line: a huge token is cut, a BOM or contr
   failsAt(`${SOA_NS}\ufeffwww A 192.0.2.1\n`, 'z.zone:4:1', /\\ufeff/);
   failsAt(`${SOA_NS}www A 192.0.2.1\u0007\n`, 'z.zone:4:7', /\\u0007/);
 });
+
+test('data below a DNAME loads with a warning naming it (RFC 6672 §2.4)', { timeout: 5000 }, () => {
+  const warnings: string[] = [];
+  const z = parseZone(`${SOA_NS}dn DNAME t.example.\nx.dn A 192.0.2.1\ny.z.dn TXT "y"\nother A 192.0.2.2\n`, { origin, file: 'z.zone', onWarning: (w) => warnings.push(w) });
+  assert.equal(z.size, 7);
+  assert.deepEqual(warnings.map((w) => /: (\S+) has data below the DNAME at (\S+):/.exec(w)?.slice(1).join(' ')).sort(), ['x.dn.example. dn.example.', 'y.z.dn.example. dn.example.']);
+});

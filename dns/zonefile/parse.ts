@@ -230,11 +230,25 @@ export function parseZone(text: string, opts: ZoneFileOptions): Zone {
       opts.onWarning?.(`${where}:${at.line}:${at.col}: TTL ${rr.ttl} differs from the RRset's TTL ${b.ttlOf(rr.name, rr.type) ?? '?'}: set to the RRset's TTL`);
     }
   });
+  let zone: Zone;
   try {
-    return b.finish();
+    zone = b.finish();
   } catch (err) {
     fail(reasonOf(err), file, { line: 1, col: 1 }, err);
   }
+  if (opts.onWarning !== undefined && zone.dnames.size > 0) warnBelowDname(zone, file, opts.onWarning);
+  return zone;
+}
+
+/** Data below a DNAME is never answered (RFC 6672 §2.4), and secondaries like Knot refuse it. */
+function warnBelowDname(zone: Zone, file: string, warn: (message: string) => void): void {
+  let count = 0;
+  for (const name of zone.names()) {
+    const dname = zone.dnameAbove(name);
+    if (dname === undefined || zone.rrsets(name).length === 0) continue;
+    if (++count <= 10) warn(`${file}: ${name} has data below the DNAME at ${dname}: it is never answered, and secondaries such as Knot refuse the zone (RFC 6672 §2.4)`);
+  }
+  if (count > 10) warn(`${file}: ${count - 10} more names have data below a DNAME`);
 }
 
 /** Reads `path` with `readFile` (also used for $INCLUDE) and parses it as zone `origin`. */
