@@ -82,6 +82,9 @@ test('responses chain the request MAC; unsigned error responses carry the error'
   assert.equal(refused.ok, false);
   assert.equal(!refused.ok && refused.error, Rcode.BADKEY);
   assert.equal(!refused.ok && refused.reason, 'the peer refused key xfr.example.: BADKEY');
+  // A request carrying an error and no MAC is just unsigned-as-forged: BADSIG, never its own error.
+  const forged = verifyMessage(unsignedError(query, t, Rcode.BADTIME), key, { now });
+  assert.equal(!forged.ok && forged.error, Rcode.BADSIG);
 });
 
 test('multi-message stream: every message signed, or unsigned runs between', { timeout: 5000 }, () => {

@@ -375,7 +375,9 @@ export function verifyMessage(
   if (tsig === undefined) return { ok: false, error: 0, reason: 'unsigned' };
   // A peer that rejected our request answers with its TSIG error and no MAC (RFC 8945 §5.3.2):
   // report that error, not a bad signature.
-  if (tsig.error !== 0 && tsig.mac.length === 0) {
+  // Only for responses (a request MAC to answer to): on a request this would let anyone
+  // without the key choose the error the server then signs its reply for.
+  if (opts.requestMac !== undefined && tsig.error !== 0 && tsig.mac.length === 0) {
     return { ok: false, error: tsig.error, reason: `the peer refused key ${tsig.keyName}: ${tsigErrorName(tsig.error)}`, tsig };
   }
   const key = keyFor(tsig, keys);

@@ -45,6 +45,8 @@ dn       DNAME tgt
 x.tgt    A     192.0.2.7
 ext      DNAME other.test.
 long     DNAME ${LONG}
+dcut     NS    ns1
+dcut     DNAME tgt
 `,
   { origin: parseName('example.'), file: 'lookup.zone' },
 );
@@ -103,6 +105,9 @@ const cases: Case[] = [
   { q: 'x.dn.example.', t: 'A', kind: 'answer', answer: ['dn.example. 300 IN DNAME tgt.example.', 'x.dn.example. 300 IN CNAME x.tgt.example.', 'x.tgt.example. 300 IN A 192.0.2.7'] },
   { q: 'y.z.dn.example.', t: 'A', kind: 'nxdomain', answer: ['dn.example. 300 IN DNAME tgt.example.', 'y.z.dn.example. 300 IN CNAME y.z.tgt.example.'], ns: [SOA] },
   { q: 'dn.example.', t: 'DNAME', kind: 'answer', answer: ['dn.example. 300 IN DNAME tgt.example.'] },
+  { q: 'y.z.dn.example.', t: 'CNAME', kind: 'answer', answer: ['dn.example. 300 IN DNAME tgt.example.', 'y.z.dn.example. 300 IN CNAME y.z.tgt.example.'] },
+  // A DNAME at a delegation point is the child's business: a referral, as for any cut.
+  { q: 'x.dcut.example.', t: 'A', kind: 'referral', ns: ['dcut.example. 300 IN NS ns1.example.'], extra: ['ns1.example. 300 IN A 192.0.2.2'] },
   { q: 'dn.example.', t: 'A', kind: 'nodata', ns: [SOA] },
   { q: 'a.ext.example.', t: 'TXT', kind: 'answer', answer: ['ext.example. 300 IN DNAME other.test.', 'a.ext.example. 300 IN CNAME a.other.test.'] },
   { q: 'abcdefg.long.example.', t: 'A', kind: 'yxdomain', answer: [`long.example. 300 IN DNAME ${LONG}`] },

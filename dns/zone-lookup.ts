@@ -158,12 +158,15 @@ export function lookup(zone: Zone, qname: Fqdn, qtype: number): LookupResult {
     // 1. A DNAME above the name (RFC 6672): the DNAME, the CNAME it makes, and on to its target.
     const cut = zone.cutAt(name);
     const dnameOwner = zone.dnameAbove(name);
-    if (dnameOwner !== undefined && (cut === undefined || isSubdomain(cut, dnameOwner))) {
+    // (A DNAME at a delegation point is parent-side data, not ours: the referral wins.)
+    if (dnameOwner !== undefined && (cut === undefined || (cut !== dnameOwner && isSubdomain(cut, dnameOwner)))) {
       const dname = zone.get(dnameOwner, RRType.DNAME) as RRset;
       answer.push(dname);
       const synth = synthesizeCname({ name: dname.name, rdata: dname.rdata[0] as Uint8Array }, name);
       if (synth === undefined) return { kind: 'yxdomain', answer, wildcards, target: name };
       answer.push({ name, type: RRType.CNAME, class: dname.class, ttl: dname.ttl, rdata: [synth.rdata] });
+      // A query for the CNAME itself is answered by it (RFC 6672 §3.2's chain is for other types).
+      if (qtype === RRType.CNAME) return { kind: 'answer', answer, wildcards, target: name, additional: [] };
       if (!isSubdomain(synth.target, zone.origin) || visited.has(synth.target) || answer.length >= MAX_CNAME_CHAIN) {
         return { kind: 'answer', answer, wildcards, target: name, additional: [] };
       }

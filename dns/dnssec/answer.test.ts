@@ -122,6 +122,10 @@ test('DNAME (RFC 6672): the signed DNAME, an unsigned synthesised CNAME, then th
   assert.equal(r.rcode, Rcode.NOERROR);
   assert.equal(r.aa, true);
   assert.deepEqual(show(zm, r.answer), ['dn.example. DNAME', 'dn.example. RRSIG(DNAME)', 'x.dn.example. CNAME', 'x.tgt.example. A', 'x.tgt.example. RRSIG(A)']);
+  // A query for the CNAME itself stops at the synthesised CNAME, whatever its target.
+  const c = answerQuery(zm, parseName('nope.dn.example.'), RRType.CNAME, true);
+  assert.equal(c.rcode, Rcode.NOERROR);
+  assert.deepEqual(show(zm, c.answer), ['dn.example. DNAME', 'dn.example. RRSIG(DNAME)', 'nope.dn.example. CNAME']);
   const nx = answerQuery(zm, parseName('nope.dn.example.'), RRType.A, true);
   assert.equal(nx.rcode, Rcode.NXDOMAIN);
   assert.deepEqual(show(zm, nx.answer), ['dn.example. DNAME', 'dn.example. RRSIG(DNAME)', 'nope.dn.example. CNAME']);
@@ -161,7 +165,9 @@ test('negative answers carry the SOA (and its RRSIG) with TTL min(SOA TTL, MINIM
   const r = answerQuery(zm, parseName('nope.example.'), RRType.A, true);
   const soaTtl = zm.rrset(origin, RRType.SOA)[0]?.ttl ?? 0;
   assert.ok(soaTtl > 300, 'the test zone has an SOA TTL above its MINIMUM');
-  for (const x of r.authority.filter((x) => x.type === RRType.SOA || (x.type === RRType.RRSIG && decodeRrsig(x.rdata).typeCovered === RRType.SOA))) {
-    assert.equal(x.ttl, 300, `${typeToString(x.type)} TTL`);
-  }
+  const soaAndSig = r.authority.filter((x) => x.type === RRType.SOA || (x.type === RRType.RRSIG && decodeRrsig(x.rdata).typeCovered === RRType.SOA));
+  assert.equal(soaAndSig.length, 2, 'the SOA and its RRSIG');
+  for (const x of soaAndSig) assert.equal(x.ttl, 300, `${typeToString(x.type)} TTL`);
+  // Without DO: the SOA alone, capped the same way.
+  assert.deepEqual(answerQuery(zm, parseName('nope.example.'), RRType.A, false).authority.map((x) => `${typeToString(x.type)} ${x.ttl}`), ['SOA 300']);
 });

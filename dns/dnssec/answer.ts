@@ -17,6 +17,7 @@ export interface DnssecAnswer {
 }
 
 const MAX_CNAME_CHAIN = 8;
+const ADDRESS_TYPES = [RRType.A, RRType.AAAA] as const;
 
 class Builder {
   readonly answer: RR[] = [];
@@ -52,8 +53,12 @@ class Builder {
     const first = soa[0];
     if (first === undefined) return;
     const ttl = negativeTtl(first.ttl, first.rdata);
+    if (first.ttl <= ttl) {
+      this.add(this.authority, soa);
+      return;
+    }
     const capped = (rrs: readonly RR[]): RR[] => rrs.map((r) => (r.ttl > ttl ? { ...r, ttl } : r));
-    this.add(this.authority, capped(soa), capped(this.z.rrsigs(this.z.origin, RRType.SOA)));
+    this.add(this.authority, capped(soa), this.dnssecOk ? capped(this.z.rrsigs(this.z.origin, RRType.SOA)) : []);
   }
 
   /** A/AAAA (with RRSIGs under DO) of the in-zone names NS, MX, SRV and KX records point at. */
@@ -61,7 +66,7 @@ class Builder {
     for (const rr of rrs) {
       const target = additionalTarget(rr.type, rr.rdata);
       if (target === undefined || !isSubdomain(target, this.z.origin)) continue;
-      for (const t of [RRType.A, RRType.AAAA]) this.add(this.additional, this.z.rrset(target, t));
+      for (const t of ADDRESS_TYPES) this.add(this.additional, this.z.rrset(target, t));
     }
   }
 
@@ -117,7 +122,8 @@ type Step = { kind: 'done'; rcode: number; aa: boolean } | { kind: 'cname'; targ
 function lookupOne(z: SignedZone, b: Builder, qname: Fqdn, qtype: number, inChain: boolean): Step {
   // Down from the apex: a DNAME above the name (RFC 6672) or a zone cut (a referral, except
   // for DS at the cut itself, which is parent-side data), whichever comes first.
-  for (const n of [z.origin, ...pathFrom(z.origin, qname)]) {
+  const apexDname = qname !== z.origin && z.hasType(z.origin, RRType.DNAME);
+  for (const n of apexDname ? [z.origin] : pathFrom(z.origin, qname)) {
     if (n !== qname && z.hasType(n, RRType.DNAME) && z.statusOf(n) === 'auth') {
       const dname = z.rrset(n, RRType.DNAME);
       b.add(b.answer, dname);
@@ -125,9 +131,10 @@ function lookupOne(z: SignedZone, b: Builder, qname: Fqdn, qtype: number, inChai
       if (synth === undefined || dname[0] === undefined) return { kind: 'done', rcode: Rcode.YXDOMAIN, aa: true };
       // The synthesised CNAME is not signed: validators derive it from the signed DNAME.
       b.answer.push({ name: qname, type: RRType.CNAME, class: dname[0].class, ttl: dname[0].ttl, rdata: synth.rdata });
-      return { kind: 'cname', target: synth.target };
+      // A query for the CNAME itself is answered by it (RFC 6672 §3.2's chain is for other types).
+      return qtype === RRType.CNAME ? { kind: 'done', rcode: Rcode.NOERROR, aa: true } : { kind: 'cname', target: synth.target };
     }
-    if (n === z.origin || z.statusOf(n) !== 'cut') continue;
+    if (z.statusOf(n) !== 'cut') continue;
     if (n === qname && qtype === RRType.DS) break;
     // A CNAME chain that runs into a delegation ends in a referral; the CNAMEs stay ours (AA).
     referral(z, b, n);

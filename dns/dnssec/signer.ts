@@ -9,6 +9,7 @@ import { canonicalRdata } from '../canonical.ts';
 import { isSubdomain, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { RRType, typeToString } from '../types.ts';
+import { negativeTtl } from '../zone-lookup.ts';
 import { algorithmName } from './algorithms.ts';
 import { dsFromDnskey } from './ds.ts';
 import { SignError } from './errors.ts';
@@ -103,10 +104,6 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function u32At(b: Uint8Array, o: number): number {
-  return (((b[o] ?? 0) << 24) | ((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0)) >>> 0;
 }
 
 function lowerBound<T>(arr: readonly T[], key: string, keyOf: (t: T) => string): number {
@@ -361,9 +358,8 @@ export class SignedZone {
   }
 
   private setDenialTtl(soa: RR): void {
-    // RFC 9077: the lesser of the SOA TTL and the SOA MINIMUM field.
-    const minimum = u32At(soa.rdata, soa.rdata.length - 4);
-    this.denialTtl = Math.min(soa.ttl, minimum);
+    // RFC 9077: the lesser of the SOA TTL and the SOA MINIMUM field (RFC 2308's negative TTL).
+    this.denialTtl = negativeTtl(soa.ttl, soa.rdata);
   }
 
   private installApexRecords(soa: RR): void {
@@ -762,12 +758,13 @@ export class SignedZone {
     }
   }
 
-  /** True when `diff` brings an SOA that moves TTLs derived from it (see retime). */
-  private retimes(diff: RRDiff): boolean {
+  /**
+   * True when `diff` brings an SOA that moves the denial TTL, so every NSEC or NSEC3 changes
+   * (see retime; a DNSKEY re-timed with the SOA TTL is at the apex, read anyway).
+   */
+  private retimesDenial(diff: RRDiff): boolean {
     const soa = diff.added.find((r) => r.type === RRType.SOA && r.name === this.origin);
-    if (soa === undefined) return false;
-    const minimum = u32At(soa.rdata, soa.rdata.length - 4);
-    return Math.min(soa.ttl, minimum) !== this.denialTtl || (this.dnskeyTtlFromSoa && soa.ttl !== this.apexSoaTtl());
+    return soa !== undefined && negativeTtl(soa.ttl, soa.rdata) !== this.denialTtl;
   }
 
   /**
@@ -795,10 +792,10 @@ export class SignedZone {
     }
     const owners = new Set<Fqdn>(names);
     const labels = new Set<string>();
-    if (this.retimes(diff)) {
-      // Every denial record changes TTL: read the whole zone before and after.
-      for (const n of this.sorted) owners.add(n.name);
-      for (const x of this.n3Sorted) labels.add(x.label);
+    if (this.retimesDenial(diff)) {
+      // Every denial record changes TTL: read all of them (NSEC at every owner, or every NSEC3).
+      if (this.denial.kind === 'nsec') for (const n of this.sorted) owners.add(n.name);
+      else for (const x of this.n3Sorted) labels.add(x.label);
     } else if (this.denial.kind === 'nsec') {
       for (const n of names) {
         const prev = this.chainPrev(nameSortKey(n));
