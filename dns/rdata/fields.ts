@@ -378,7 +378,12 @@ export function base32hex<N extends string>(name: N): Field<N, Uint8Array> {
   return field(name, {
     kind: 'base32hex',
     shape: 'cstr',
-    read: (r) => r.bytes(r.u8(name), name),
+    // An empty hash has no presentation form (RFC 5155 §3.3: a base32hex string, no '-').
+    read: (r) => {
+      const len = r.u8(name);
+      if (len === 0) throw new WireError(`empty ${name}`, r.off);
+      return r.bytes(len, name);
+    },
     write: (w, v) => putLen8(w, v, name),
     parse: (c) => parseBase32Hex(c.next(name).text),
     format: formatBase32Hex,

@@ -341,3 +341,8 @@ test('SVCB: mandatory keys must be present, in text and on the wire', { timeout:
   assert.throws(() => validateRdata(RRType.SVCB, fromHex('0001 00 0000 0002 0003')), WireError);
   assert.equal(rdataToText(RRType.SVCB, rdataFromText(RRType.SVCB, '1 . port=53 mandatory=port')), '1 . mandatory=port port=53');
 });
+
+test('an NSEC3 with an empty next hashed owner is malformed (it has no text form)', { timeout: 5000 }, () => {
+  // Found by the random-bytes property: 0 0 0, no salt, no hash printed as "0 0 0 -", which does not parse back.
+  assert.throws(() => validateRdata(RRType.NSEC3, Uint8Array.from([0, 0, 0, 0, 0, 0])), WireError);
+});
