@@ -23,7 +23,8 @@ import { DnsError } from '../dns/errors.ts';
 // The light files of dns/net this needs, not its index: `mpdns sign` should not load the
 // server and socket code at start-up (about 100 ms of tsx compiling and module loading).
 import { writeKeyFiles, zoneKeys, type WrittenKeys } from '../dns/net/keydir.ts';
-import { errnoText, readInputFile, readZoneRecords } from '../dns/net/load.ts';
+import { errnoText } from '../dns/net/errors.ts';
+import { readInputFile, readZoneRecords } from '../dns/net/load.ts';
 import { SignPool } from '../dns/net/sign-pool.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { genericText, rdataToText } from '../dns/rdata/index.ts';

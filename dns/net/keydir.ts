@@ -16,7 +16,7 @@ import {
 import { KeyError } from '../dnssec/errors.ts';
 import { generateKey, KSK_FLAGS, ZSK_FLAGS, type SigningKey } from '../dnssec/keys.ts';
 import { parseName, type Fqdn } from '../name.ts';
-import { errnoText } from './load.ts';
+import { errnoText } from './errors.ts';
 
 const KEY_FILE = /^K(.+)\+([0-9]{3})\+([0-9]{5})\.(key|private)$/;
 

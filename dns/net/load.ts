@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { ParseError } from '../errors.ts';
+import { errnoText } from './errors.ts';
 import { parseName, ROOT, type Fqdn } from '../name.ts';
 import { RRType } from '../types.ts';
 import type { RR } from '../rr.ts';
@@ -60,14 +61,4 @@ export async function readInputFile(file: string, what: string): Promise<string>
   } catch (err) {
     throw new ParseError(`${file}: cannot read ${what}: ${errnoText(err)}`, undefined, undefined, undefined, { cause: err });
   }
-}
-
-/**
- * A file system error as `CODE: reason`, without the `, SYSCALL 'PATH'` tail Node adds (a
- * temporary name, or nothing at all for EISDIR from a read): the caller names the file.
- */
-export function errnoText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const { syscall } = err as NodeJS.ErrnoException;
-  return typeof syscall === 'string' && /^[a-z_]+$/.test(syscall) ? err.message.replace(new RegExp(`, ${syscall}( .*)?$`), '') : err.message;
 }

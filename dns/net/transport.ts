@@ -4,8 +4,7 @@
 // to a handler that replies through `send`.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { getSystemErrorMap } from 'node:util';
-import { ConnectionClosedError, ListenError } from './errors.ts';
+import { ConnectionClosedError, errnoText, ListenError } from './errors.ts';
 
 export interface Peer {
   readonly address: string;
@@ -170,18 +169,6 @@ function isPeerHangup(err: unknown): boolean {
   return err instanceof ConnectionClosedError || HANGUP_CODES.has(String((err as NodeJS.ErrnoException | undefined)?.code));
 }
 
-/**
- * A socket error as `CODE: reason` (`EADDRINUSE: address already in use`): dgram's messages
- * carry only the code, and both name the address the caller already names.
- */
-export function socketErrorText(err: unknown): string {
-  const { errno, code } = (err ?? {}) as NodeJS.ErrnoException;
-  const known = typeof errno === 'number' ? getSystemErrorMap().get(errno) : undefined;
-  if (known !== undefined) return `${known[0]}: ${known[1]}`;
-  if (typeof code === 'string') return code;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** What the listener needs to know of a connection to pick one to close at the limit. */
 interface TcpConnectionState {
   /** Since when nothing is in flight and no message is partly read; undefined while busy. */
@@ -323,7 +310,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       resolve();
     });
   }).catch((err: unknown) => {
-    throw new ListenError(`cannot listen on TCP ${opts.address}:${opts.port}: ${socketErrorText(err)}`, { cause: err });
+    throw new ListenError(`cannot listen on TCP ${opts.address}:${opts.port}: ${errnoText(err)}`, { cause: err });
   });
   tcp.on('error', (err) => opts.onError?.(err));
   const addr = tcp.address();
@@ -352,7 +339,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   } catch (err) {
     for (const s of connections.keys()) s.destroy();
     await new Promise<void>((r) => tcp.close(() => r()));
-    throw new ListenError(`cannot listen on UDP ${opts.address}:${port}: ${socketErrorText(err)}`, { cause: err });
+    throw new ListenError(`cannot listen on UDP ${opts.address}:${port}: ${errnoText(err)}`, { cause: err });
   }
   udp.on('error', (err) => opts.onError?.(err));
   return {
