@@ -1,5 +1,5 @@
 // RR type and class codes, and their mnemonics (with TYPEnnn / CLASSnnn for any other value).
-// Private-use codepoints (HSYNC, HSYNCPARAM, CHUNK, JWK) follow TDNS as deployed; see SPEC §3.
+// Private-use codepoints (HSYNC, HSYNCPARAM, CHUNK, JWK) follow TDNS as deployed (docs/design.md).
 import { ParseError } from './errors.ts';
 
 export const RRType = {
@@ -139,7 +139,7 @@ export const Rcode = {
   BADCOOKIE: 23,
 } as const;
 
-/** EDNS option codes used by mpdns (SPEC §3). */
+/** EDNS option codes used by mpdns (docs/design.md, wire facts). */
 export const EdnsOption = {
   COOKIE: 10,
   KEYSTATE: 65002,

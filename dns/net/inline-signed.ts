@@ -79,7 +79,7 @@ export class InlineSignedZone extends SignedZoneSource {
 
   /**
    * Takes a re-read unsigned zone; re-signs what changed when the owner's serial grew. The
-   * served serial is max(served + 1, owner's serial) (SPEC §7): refresh() may have raised it.
+   * served serial is max(served + 1, owner's serial) (docs/design.md): refresh() may have raised it.
    */
   update(next: Zone): UpdateOutcome & { signatures?: number } {
     const old = this.#unsigned;

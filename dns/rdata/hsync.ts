@@ -1,4 +1,4 @@
-// The reader's view of an HSYNC RR (SPEC §3): labels compared with one trailing dot stripped
+// The reader's view of an HSYNC RR (docs/design.md): labels compared with one trailing dot stripped
 // (TDNS writes `alpha.`), trailing fields that TDNS may omit reported as undefined.
 import type { Fqdn } from '../name.ts';
 import { decodeRdata } from './codec.ts';

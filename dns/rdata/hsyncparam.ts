@@ -1,5 +1,5 @@
 // HSYNCPARAM (65286) parameters: the key table (draft-leon-dnsop-signaling-zone-owner-intent-01
-// numbering, as TDNS pins it since 2026-09) and a semantic view with the defaults of SPEC §3.
+// numbering, as TDNS pins it since 2026-09) and a semantic view with the draft's defaults.
 // All codepoints live in HSYNCPARAM_KEYS_DRAFT01; another profile is another table.
 import { bytesToBinary, binaryToBytes } from './text.ts';
 import { flagKey, keyTable, sortUnique, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
@@ -79,7 +79,7 @@ export const HSYNCPARAM_KEYS_DRAFT01: KeyTable = keyTable('HSYNCPARAM', [
   flagKey(HsyncParamKey.pubcds, 'pubcds'),
 ]);
 
-/** The meaning of an HSYNCPARAM RRset's parameters, with SPEC §3 defaults filled in. */
+/** An HSYNCPARAM RRset's parameters, with the defaults (nsmgmt, parentsync: owner) filled in. */
 export interface HsyncParams {
   servers: string[];
   signers: string[];

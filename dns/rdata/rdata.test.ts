@@ -60,7 +60,7 @@ test('text ⇄ wire vectors for every type (test/vectors/rdata.json)', { timeout
 });
 
 test('the talk records, byte for byte', { timeout: 5000 }, () => {
-  // SPEC §3: `ON echo agent.echo.example. alpha`.
+  // docs/design.md's third HSYNC record: `ON echo agent.echo.example. alpha`.
   const hsync = fromHex('01 04 6563686f 05 6167656e74 04 6563686f 07 6578616d706c65 00 05 616c706861');
   assert.deepEqual(rdataFromText(RRType.HSYNC, 'ON echo agent.echo.example. alpha'), hsync);
   assert.equal(rdataToText(RRType.HSYNC, hsync), 'ON echo agent.echo.example. alpha');
@@ -75,7 +75,7 @@ test('the talk records, byte for byte', { timeout: 5000 }, () => {
   // HSYNC3 is an alias of the same codepoint.
   assert.equal(parseType('HSYNC3'), 65285);
 
-  // The talk's HSYNCPARAM: servers="alpha,bravo,echo" signers="alpha,bravo" nsmgmt="agent".
+  // docs/design.md's HSYNCPARAM: servers="alpha,bravo,echo" signers="alpha,bravo" nsmgmt="agent".
   const hp = fromHex(
     '0000 0010 616c7068612c627261766f2c6563686f' + // key 0 servers, 16 octets
       '0001 000b 616c7068612c627261766f' + // key 1 signers, 11 octets
@@ -115,7 +115,7 @@ test('TDNS interop: trailing dots on labels and omitted trailing fields', { time
   // TDNS's pinned HSYNCPARAM wire vector (rr_hsyncparam_test.go).
   const pinned = fromHex('0000 0008 666f782c68617265 0003 0001 02 0006 0000');
   assert.deepEqual(rdataFromText(RRType.HSYNCPARAM, 'nsmgmt="agent" servers="fox,hare" pubkey'), pinned);
-  // DSYNC scheme mnemonics as TDNS accepts them; printed numerically (RFC 9859, SPEC §3).
+  // DSYNC scheme mnemonics as TDNS accepts them; printed numerically (RFC 9859).
   assert.equal(rdataToText(RRType.DSYNC, rdataFromText(RRType.DSYNC, 'CDS NOTIFY 5359 notify.parent.example.')), 'CDS 1 5359 notify.parent.example.');
 });
 
