@@ -549,23 +549,29 @@ export function makeQuery(name: Fqdn, type: number, opts: MakeQueryOptions = {})
 
 /** A response skeleton for `query`: same id, opcode, RD, CD and question; OPT echoed (DO kept). */
 export function makeResponse(query: Message, udpSize = 1232): Message {
+  return responseTo(query, { rcode: 0, question: query.question }, udpSize);
+}
+
+/**
+ * A response skeleton for `req` with `fields` set: same id, opcode, RD and CD, no question
+ * unless given; OPT echoed (DO kept) with our UDP size.
+ */
+export function responseTo(req: Message, fields: Partial<Message> & { rcode: number }, udpSize = 1232): Message {
   return {
-    id: query.id,
+    id: req.id,
     qr: true,
-    opcode: query.opcode,
+    opcode: req.opcode,
     aa: false,
     tc: false,
-    rd: query.rd,
+    rd: req.rd,
     ra: false,
     ad: false,
-    cd: query.cd,
-    rcode: 0,
-    question: query.question,
+    cd: req.cd,
+    question: [],
     answer: [],
     authority: [],
     additional: [],
-    ...(query.edns !== undefined
-      ? { edns: { udpSize, extRcode: 0, version: 0, do: query.edns.do, options: [] } }
-      : {}),
+    ...(req.edns !== undefined ? { edns: { udpSize, extRcode: 0, version: 0, do: req.edns.do, options: [] } } : {}),
+    ...fields,
   };
 }
