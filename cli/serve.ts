@@ -6,7 +6,8 @@ import { ParseError } from '../dns/errors.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
 import type { Zone } from '../dns/zone.ts';
-import { DnsServer, InlineSignedZone, loadZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
+import { loadZone } from '../dns/files/index.ts';
+import { DnsServer, InlineSignedZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
 
 
 const USAGE = `usage: mpdns serve --zone FILE[:ORIGIN] ... --listen ADDR:PORT [options]

@@ -1,8 +1,6 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,11 +18,9 @@ import {
   type SigningKey,
 } from '../dns/dnssec/index.ts';
 import { DnsError } from '../dns/errors.ts';
-// The light files of dns/net this needs, not its index: `mpdns sign` should not load the
+import { AtomicFile, errnoText, OutputError, readInputFile, readZoneRecords, writeKeyFiles, zoneKeys, type WrittenKeys } from '../dns/files/index.ts';
+// The light file of dns/net this needs, not its index: `mpdns sign` should not load the
 // server and socket code at start-up (about 100 ms of tsx compiling and module loading).
-import { writeKeyFiles, zoneKeys, type WrittenKeys } from '../dns/net/keydir.ts';
-import { errnoText } from '../dns/net/errors.ts';
-import { readInputFile, readZoneRecords } from '../dns/net/load.ts';
 import { SignPool } from '../dns/net/sign-pool.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { genericText, rdataToText } from '../dns/rdata/index.ts';
@@ -66,11 +62,6 @@ class UsageError extends Error {
 
 function fail(message: string): never {
   throw new UsageError(message);
-}
-
-/** An output file that cannot be created or written; the message names the option and the file. */
-class OutputError extends Error {
-  override name = 'OutputError';
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -252,61 +243,6 @@ export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<U
 }
 
 /**
- * A file written under a temporary name and renamed into place by commit(); abort() removes it.
- * Errors name the option and the target (`--out x/y: cannot create: ENOENT: ...`), never the
- * temporary name.
- */
-class AtomicFile {
-  private readonly tmp: string;
-  private fd: number | undefined;
-
-  constructor(
-    readonly path: string,
-    private readonly option: string,
-  ) {
-    // A new file (wx: never through an existing name or symlink), unguessable name.
-    this.tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    try {
-      this.fd = openSync(this.tmp, 'wx');
-    } catch (err) {
-      throw this.error('cannot create', err);
-    }
-  }
-
-  private error(what: string, err: unknown): OutputError {
-    return new OutputError(`${this.option} ${this.path}: ${what}: ${errnoText(err)}`, { cause: err });
-  }
-
-  write(chunk: Uint8Array | string): void {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    try {
-      for (let o = 0; o < bytes.length; ) o += writeSync(this.fd as number, bytes, o);
-    } catch (err) {
-      throw this.error('cannot write', err);
-    }
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-
-  async commit(): Promise<void> {
-    this.close();
-    try {
-      await rename(this.tmp, this.path);
-    } catch (err) {
-      throw this.error('cannot write', err);
-    }
-  }
-
-  async abort(): Promise<void> {
-    this.close();
-    await rm(this.tmp, { force: true });
-  }
-}
-
-/**
  * Refuses outputs that would overwrite an input or each other (`--out` may be `--zone`: the
  * signed zone replaces it only once complete), and outputs that are directories: found only at
  * commit time, the zone would be written and the DS set not.
@@ -351,9 +287,9 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
   let t2: number;
   try {
     // Both outputs are created before the work: one that cannot be fails the run at once.
-    const out = new AtomicFile(opts.out, '--out');
+    const out = new AtomicFile(opts.out, { label: '--out' });
     files.push(out);
-    const ds = new AtomicFile(opts.dsOut, '--ds-out');
+    const ds = new AtomicFile(opts.dsOut, { label: '--ds-out' });
     files.push(ds);
     records = await readZoneRecords(opts.zone, opts.origin);
     t1 = performance.now();

@@ -18,6 +18,26 @@ export class DnsError extends Error {
   override name = 'DnsError';
 }
 
+/**
+ * `err` when it is a DnsError: bad input, for the caller to report with its position. Anything
+ * else is a bug, not bad input, and is re-thrown unchanged; every catch that turns errors into
+ * positioned ParseErrors or WireErrors goes through this, so a TypeError is never reported as
+ * a problem with the user's zone or message.
+ */
+export function inputError(err: unknown): DnsError {
+  if (err instanceof DnsError) return err;
+  throw err;
+}
+
+/**
+ * An RDATA field value that its codec refuses (bad text, out of range, bad length), raised
+ * where the position is not known: the RDATA codec re-raises it as an RdataError (with the
+ * token) or a WireError (with the offset).
+ */
+export class FieldError extends DnsError {
+  override name = 'FieldError';
+}
+
 /** A domain name that is not valid (syntax, label or name length). */
 export class NameError extends DnsError {
   override name = 'NameError';

@@ -5,7 +5,7 @@
 // RR.rdata is always the uncompressed wire form: decoding decompresses names inside RDATA of
 // the RFC 3597 §4 types that may carry compressed names, encoding compresses only the
 // well-known types (NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO, MX).
-import { WireError } from './errors.ts';
+import { inputError, WireError } from './errors.ts';
 import { decodeEdnsOptions, ednsOptionsLength, writeEdnsOptions, type Edns } from './edns.ts';
 import { ROOT, type Fqdn } from './name.ts';
 import { descriptorOf } from './rdata/descriptors.ts';
@@ -81,14 +81,15 @@ function u16(b: Uint8Array, o: number): number {
  * Decodes a message. Throws WireError, and nothing else, on any malformed input: truncation,
  * forward or looping compression pointers, over-long labels or names, counts larger than the
  * data, OPT outside the additional section, more than one OPT or a non-root OPT owner, a TSIG
- * that is not the last RR, trailing bytes.
+ * that is not the last RR, trailing bytes. Anything else thrown is a bug and passes through.
  */
 export function decodeMessage(buf: Uint8Array, opts: DecodeOptions = {}): Message {
   try {
     return decode(buf, opts);
   } catch (err) {
-    if (err instanceof WireError) throw err;
-    throw new WireError(`malformed message: ${err instanceof Error ? err.message : String(err)}`, 0, { cause: err });
+    const e = inputError(err);
+    if (e instanceof WireError) throw e;
+    throw new WireError(`malformed message: ${e.message}`, 0, { cause: e });
   }
 }
 
@@ -549,23 +550,29 @@ export function makeQuery(name: Fqdn, type: number, opts: MakeQueryOptions = {})
 
 /** A response skeleton for `query`: same id, opcode, RD, CD and question; OPT echoed (DO kept). */
 export function makeResponse(query: Message, udpSize = 1232): Message {
+  return responseTo(query, { rcode: 0, question: query.question }, udpSize);
+}
+
+/**
+ * A response skeleton for `req` with `fields` set: same id, opcode, RD and CD, no question
+ * unless given; OPT echoed (DO kept) with our UDP size.
+ */
+export function responseTo(req: Message, fields: Partial<Message> & { rcode: number }, udpSize = 1232): Message {
   return {
-    id: query.id,
+    id: req.id,
     qr: true,
-    opcode: query.opcode,
+    opcode: req.opcode,
     aa: false,
     tc: false,
-    rd: query.rd,
+    rd: req.rd,
     ra: false,
     ad: false,
-    cd: query.cd,
-    rcode: 0,
-    question: query.question,
+    cd: req.cd,
+    question: [],
     answer: [],
     authority: [],
     additional: [],
-    ...(query.edns !== undefined
-      ? { edns: { udpSize, extRcode: 0, version: 0, do: query.edns.do, options: [] } }
-      : {}),
+    ...(req.edns !== undefined ? { edns: { udpSize, extRcode: 0, version: 0, do: req.edns.do, options: [] } } : {}),
+    ...fields,
   };
 }

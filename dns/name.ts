@@ -4,7 +4,7 @@
 // a trailing dot, and every byte that is not a letter, digit, '-' or '_' written as an escape
 // ('\.', '\\', '\"', '\(', '\)', '\;', '\@', '\$', '\ ' or '\DDD'). The root is ".". Because the
 // text is canonical, two names are equal exactly when their strings are equal.
-import { NameError } from './errors.ts';
+import { inputError, NameError } from './errors.ts';
 
 declare const fqdnBrand: unique symbol;
 export type Fqdn = string & { readonly [fqdnBrand]: true };
@@ -58,7 +58,8 @@ export function parseName(text: string, origin?: Fqdn): Fqdn {
 export function tryParseName(text: string, origin?: Fqdn): Fqdn | undefined {
   try {
     return parseName(text, origin);
-  } catch {
+  } catch (err) {
+    inputError(err);
     return undefined;
   }
 }

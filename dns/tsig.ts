@@ -5,7 +5,7 @@
 // single messages and multi-message transfers (every message signed, or unsigned runs between
 // signed ones with the prior MAC chained), and the BADSIG/BADKEY/BADTIME outcomes.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ParseError, WireError } from './errors.ts';
+import { inputError, ParseError, WireError } from './errors.ts';
 import { nameToWire, parseName, nameFromLabelBytes, type Fqdn } from './name.ts';
 import { RRType, Rcode } from './types.ts';
 import { CLASS_ANY } from './rr.ts';
@@ -56,7 +56,7 @@ export function parseTsigKey(text: string): TsigKey {
     name = parseName(nameText.endsWith('.') ? nameText : `${nameText}.`);
   } catch (err) {
     throw new ParseError(`bad TSIG key name "${nameText}"`, undefined, undefined, undefined, {
-      cause: err,
+      cause: inputError(err),
     });
   }
   const algorithm = algorithmFromName(algText);

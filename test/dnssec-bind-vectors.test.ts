@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { readZoneRecords } from '../dns/net/load.ts';
+import { readZoneRecords } from '../dns/files/load.ts';
 import { decodeRrsig, verifyRrsig } from '../dns/dnssec/index.ts';
 import { parseName } from '../dns/name.ts';
 import type { RR } from '../dns/rr.ts';

@@ -12,7 +12,7 @@ import { freePort } from './support/ports.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 import { pollUntil } from './support/poll.ts';
 import { DnsServer, PrimaryZone, buildRequest, query, frame, tcpExchange } from '../dns/net/index.ts';
-import { loadZone } from '../dns/net/index.ts';
+import { loadZone } from '../dns/files/index.ts';
 import { decodeMessage } from '../dns/message.ts';
 import { WireError } from '../dns/errors.ts';
 import { parseTsigKey } from '../dns/tsig.ts';

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { readZoneRecords } from '../dns/net/load.ts';
+import { readZoneRecords } from '../dns/files/load.ts';
 import { generateKey, SignedZone, SignedZoneSource } from '../dns/dnssec/index.ts';
 import { DnsServer } from '../dns/net/index.ts';
 import { parseName } from '../dns/name.ts';

@@ -1,17 +1,5 @@
-// Named errors of dns/net: socket, timeout, transfer and TSIG failures.
-import { getSystemErrorMap } from 'node:util';
-
-/**
- * A system error (file or socket) as `CODE: reason` (`ENOENT: no such file or directory`,
- * `EADDRINUSE: address already in use`), without Node's `, SYSCALL 'PATH'` tail: the caller
- * names the file or address (Node's may be a temporary name; dgram's messages carry only the code).
- */
-export function errnoText(err: unknown): string {
-  const { errno } = (err ?? {}) as NodeJS.ErrnoException;
-  const known = typeof errno === 'number' ? getSystemErrorMap().get(errno) : undefined;
-  if (known !== undefined) return `${known[0]}: ${known[1]}`;
-  return err instanceof Error ? err.message : String(err);
-}
+// Named errors of dns/net: socket, timeout, transfer and TSIG failures. (The text of a
+// system error, errnoText, is in dns/files/errors.ts.)
 
 /** Base class of every dns/net error. */
 export class NetError extends Error {

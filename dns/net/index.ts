@@ -1,4 +1,5 @@
 // Public API of dns/net: the authoritative server, the client, transfers, NOTIFY, the secondary.
+// (Zone files and key directories on disk are dns/files.)
 export * from './errors.ts';
 export * from './acl.ts';
 export * from './transport.ts';
@@ -11,7 +12,5 @@ export * from './client.ts';
 export * from './notify.ts';
 export * from './secondary.ts';
 export * from './primary.ts';
-export * from './load.ts';
-export * from './keydir.ts';
 export * from './sign-pool.ts';
 export * from './inline-signed.ts';

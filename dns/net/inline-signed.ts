@@ -1,6 +1,7 @@
 // Inline signing for `mpdns serve --sign`: a zone's keys from a key directory, the zone signed
 // with them (worker threads optional), and the signed zone served with an IXFR journal.
 import { SignedZone, SignedZoneSource, type Denial } from '../dnssec/index.ts';
+import { writeKeyFiles, zoneKeys } from '../files/keydir.ts';
 import type { Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { serialAdd, serialGt, serialMax } from '../serial.ts';
@@ -8,7 +9,6 @@ import { RRType } from '../types.ts';
 import type { Zone } from '../zone.ts';
 import { diffZones } from '../zone-diff.ts';
 import { Journal, type JournalDiff } from './journal.ts';
-import { writeKeyFiles, zoneKeys } from './keydir.ts';
 import type { UpdateOutcome } from './primary.ts';
 import { SignPool } from './sign-pool.ts';
 import { soaWithSerial } from './zone-source.ts';

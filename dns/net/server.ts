@@ -2,7 +2,7 @@
 // ZoneSource (RFC 1034 §4.3.2), handles EDNS0, TSIG, transfers (xfr-out.ts) and NOTIFY in.
 // Malformed input never throws out of the handler: FORMERR, or silence when even the header
 // is unreadable.
-import { decodeMessage, encodeMessage, type Message, type Question } from '../message.ts';
+import { decodeMessage, encodeMessage, responseTo, type Message, type Question } from '../message.ts';
 import { WireError } from '../errors.ts';
 import { parentName, type Fqdn } from '../name.ts';
 import { Opcode, Rcode, RRType } from '../types.ts';
@@ -347,29 +347,6 @@ export class DnsServer {
 function udpLimit(req: Message): number {
   if (req.edns === undefined) return 512;
   return Math.max(512, Math.min(req.edns.udpSize, MAX_UDP));
-}
-
-/** A response skeleton for `req`: same id, opcode, RD and question; EDNS echoed. */
-export function responseTo(req: Message, fields: Partial<Message> & { rcode: number }): Message {
-  return {
-    id: req.id,
-    qr: true,
-    opcode: req.opcode,
-    aa: false,
-    tc: false,
-    rd: req.rd,
-    ra: false,
-    ad: false,
-    cd: req.cd,
-    question: [],
-    answer: [],
-    authority: [],
-    additional: [],
-    ...(req.edns !== undefined
-      ? { edns: { udpSize: MAX_UDP, extRcode: 0, version: 0, do: req.edns.do, options: [] } }
-      : {}),
-    ...fields,
-  };
 }
 
 /** FORMERR for bytes that do not decode: the header's id and opcode, no sections. */

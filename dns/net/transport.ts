@@ -4,7 +4,8 @@
 // to a handler that replies through `send`.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { ConnectionClosedError, errnoText, ListenError } from './errors.ts';
+import { errnoText } from '../files/errors.ts';
+import { ConnectionClosedError, ListenError } from './errors.ts';
 
 export interface Peer {
   readonly address: string;

@@ -1,13 +1,12 @@
 // Outgoing zone transfers over TCP: AXFR (RFC 5936) and IXFR (RFC 1995) from the journal,
 // packed into multi-message responses and TSIG-signed on every message when asked.
-import { encodeMessage, type Message } from '../message.ts';
+import { encodeMessage, responseTo, type Message } from '../message.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
 import { TsigStreamSigner, type TsigKey } from '../tsig.ts';
 import type { JournalDiff } from './journal.ts';
 import type { Send } from './transport.ts';
 import { soaWithSerial, type ZoneSource } from './zone-source.ts';
-import { responseTo } from './server.ts';
 
 /** Target size of one transfer message (well under 64 KiB so TSIG and slack fit). */
 export const XFR_MESSAGE_BYTES = 16_000;

@@ -1,6 +1,8 @@
 // RDATA codecs driven by the descriptor table: presentation tokens → wire, wire → text,
 // wire → typed object and back, wire validation, and RFC 3597 generic RDATA for any type.
-import { DnsError, RdataError, WireError } from '../errors.ts';
+// Field codecs throw DnsErrors (FieldError, WireError, NameError, ParseError) on bad input;
+// the catches here give them a position and let anything else (a bug) through unchanged.
+import { DnsError, inputError, RdataError, WireError } from '../errors.ts';
 import type { Fqdn } from '../name.ts';
 import { tokenize, type Token } from '../presentation/tokenizer.ts';
 import { descriptorOf, DESCRIPTORS, type Descriptor, type RdataOf, type TypedName } from './descriptors.ts';
@@ -11,10 +13,6 @@ import { WireReader, WireWriter } from './wire.ts';
 /** A decoded RDATA: field name → value. Unknown types give `{ data }` (the raw bytes). */
 export type RdataObject = Record<string, unknown>;
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** RFC 3597 `\# len hex...` starting at tokens[start]. */
 function parseGeneric(tokens: readonly Token[], start: number): Uint8Array {
   const lenTok = tokens[start + 1];
@@ -23,7 +21,7 @@ function parseGeneric(tokens: readonly Token[], start: number): Uint8Array {
   try {
     len = parseUint(lenTok.text, 0xffff, 'RDATA length');
   } catch (err) {
-    throw new RdataError(message(err), start + 1, { cause: err });
+    throw new RdataError(inputError(err).message, start + 1, { cause: err });
   }
   let data: Uint8Array;
   try {
@@ -34,7 +32,7 @@ function parseGeneric(tokens: readonly Token[], start: number): Uint8Array {
         .join(''),
     );
   } catch (err) {
-    throw new RdataError(`\\# data: ${message(err)}`, start + 2, { cause: err });
+    throw new RdataError(`\\# data: ${inputError(err).message}`, start + 2, { cause: err });
   }
   if (data.length !== len) throw new RdataError(`\\# length ${len} but ${data.length} octets of data`, start + 1);
   return data;
@@ -59,7 +57,7 @@ export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn
       try {
         validateRdata(type, data);
       } catch (err) {
-        throw new RdataError(`\\# data is not valid RDATA for this type: ${message(err)}`, start + 2, { cause: err });
+        throw new RdataError(`\\# data is not valid RDATA for this type: ${inputError(err).message}`, start + 2, { cause: err });
       }
     }
     return data;
@@ -74,7 +72,7 @@ export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn
     try {
       for (const f of desc.fields) (f.parseTo as (c: TokenCursor, w: WireWriter) => void)(c, w);
     } catch (err) {
-      throw new RdataError(message(err), c.at, { cause: err });
+      throw new RdataError(inputError(err).message, c.at, { cause: err });
     }
     if (!c.done) throw new RdataError('trailing data after RDATA', c.i);
     return w.finish();
@@ -93,7 +91,7 @@ export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn
       values[idx] = f.parse(c);
     }
   } catch (err) {
-    throw new RdataError(`${message(err)}`, c.at, { cause: err });
+    throw new RdataError(`${inputError(err).message}`, c.at, { cause: err });
   }
   if (!c.done) throw new RdataError('trailing data after RDATA', c.i);
   const w = new WireWriter(64);
@@ -104,7 +102,7 @@ export function parseRdata(type: number, tokens: readonly Token[], origin?: Fqdn
       f.write(w, values[i]);
     }
   } catch (err) {
-    throw new RdataError(message(err), Math.max(start, tokens.length - 1), { cause: err });
+    throw new RdataError(inputError(err).message, Math.max(start, tokens.length - 1), { cause: err });
   }
   if (w.off > 0xffff) throw new RdataError('RDATA longer than 65535 octets', start);
   return w.finish();
@@ -124,8 +122,9 @@ function readFields(desc: Descriptor, rdata: Uint8Array): { values: unknown[]; p
     try {
       values.push(f.read(r));
     } catch (err) {
-      if (err instanceof WireError) throw err;
-      throw new WireError(`${f.name}: ${message(err)}`, r.off, { cause: err });
+      const e = inputError(err);
+      if (e instanceof WireError) throw e;
+      throw new WireError(`${f.name}: ${e.message}`, r.off, { cause: e });
     }
     present++;
   }
@@ -154,7 +153,8 @@ export function rdataToText(type: number, rdata: Uint8Array): string {
       const s = f.format(values[idx]);
       if (s !== '') parts.push(s);
     }
-  } catch {
+  } catch (err) {
+    inputError(err);
     return genericText(rdata);
   }
   return parts.join(' ');
@@ -209,7 +209,7 @@ export function encodeRdata(type: number | TypedName, obj: object): Uint8Array {
     try {
       f.write(w, v);
     } catch (err) {
-      throw new DnsError(`field ${f.name}: ${message(err)}`, { cause: err });
+      throw new DnsError(`field ${f.name}: ${inputError(err).message}`, { cause: err });
     }
   }
   return w.finish();

@@ -5,7 +5,7 @@ import { tryParseName, type Fqdn } from '../name.ts';
 import { parseNameFast } from '../presentation/names.ts';
 import type { Token } from '../presentation/tokenizer.ts';
 import { parseType, typeToString } from '../types.ts';
-import { WireError } from '../errors.ts';
+import { FieldError, WireError } from '../errors.ts';
 import {
   binaryToBytes,
   bytesToBinary,
@@ -45,7 +45,7 @@ export class TokenCursor {
   next(what: string): Token {
     this.at = this.i;
     const t = this.tokens[this.i];
-    if (t === undefined) throw new Error(`missing ${what}`);
+    if (t === undefined) throw new FieldError(`missing ${what}`);
     this.i++;
     return t;
   }
@@ -53,7 +53,7 @@ export class TokenCursor {
   /** Every remaining token (at least one), consumed. */
   rest(what: string): Token[] {
     this.at = this.i;
-    if (this.done) throw new Error(`missing ${what}`);
+    if (this.done) throw new FieldError(`missing ${what}`);
     const out = this.tokens.slice(this.i);
     this.i = this.tokens.length;
     return out;
@@ -98,14 +98,14 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** Writes a u8 length and the bytes (character-string, salt, hash). */
 function putLen8(w: WireWriter, b: Uint8Array, what: string): void {
-  if (b.length > 255) throw new Error(`${what} longer than 255 octets`);
+  if (b.length > 255) throw new FieldError(`${what} longer than 255 octets`);
   w.u8(b.length);
   w.bytes(b);
 }
 
 /** Writes a u16 length and the bytes. */
 function putLen16(w: WireWriter, b: Uint8Array, what: string): void {
-  if (b.length > 0xffff) throw new Error(`${what} too long`);
+  if (b.length > 0xffff) throw new FieldError(`${what} too long`);
   w.u16(b.length);
   w.bytes(b);
 }
@@ -166,7 +166,7 @@ export function u48<N extends string>(name: N): Field<N, number> {
     },
     parse: (c) => {
       const t = c.next(name).text;
-      if (!/^[0-9]{1,15}$/.test(t) || Number(t) > 0xffffffffffff) throw new Error(`bad ${name} "${t}"`);
+      if (!/^[0-9]{1,15}$/.test(t) || Number(t) > 0xffffffffffff) throw new FieldError(`bad ${name} "${t}"`);
       return Number(t);
     },
     format: (v: number) => String(v),
@@ -273,7 +273,7 @@ export function cstrs<N extends string>(name: N): Field<N, string[]> {
       return out;
     },
     write: (w, v) => {
-      if (v.length === 0) throw new Error(`${name} needs at least one string`);
+      if (v.length === 0) throw new FieldError(`${name} needs at least one string`);
       for (const s of v) putLen8(w, binaryToBytes(s), `${name} string`);
     },
     parse: (c) => c.rest(name).map((t) => bytesToBinary(parseCharString(t.text))),
@@ -309,13 +309,13 @@ export function tag<N extends string>(name: N): Field<N, string> {
       return v;
     },
     write: (w, v) => {
-      if (!/^[A-Za-z0-9]{1,255}$/.test(v)) throw new Error(`bad ${name} "${v}"`);
+      if (!/^[A-Za-z0-9]{1,255}$/.test(v)) throw new FieldError(`bad ${name} "${v}"`);
       w.u8(v.length);
       w.bytes(binaryToBytes(v));
     },
     parse: (c) => {
       const t = c.next(name).text;
-      if (!/^[A-Za-z0-9]{1,255}$/.test(t)) throw new Error(`bad ${name} "${t}"`);
+      if (!/^[A-Za-z0-9]{1,255}$/.test(t)) throw new FieldError(`bad ${name} "${t}"`);
       return t;
     },
     format: (v) => v,
@@ -365,7 +365,7 @@ export function salt<N extends string>(name: N): Field<N, Uint8Array> {
     parse: (c) => {
       const t = c.next(name).text;
       const b = t === '-' ? new Uint8Array(0) : parseHex(t);
-      if (b.length > 255) throw new Error(`${name} longer than 255 octets`);
+      if (b.length > 255) throw new FieldError(`${name} longer than 255 octets`);
       return b;
     },
     format: (v) => (v.length === 0 ? '-' : formatHex(v)),
@@ -435,13 +435,13 @@ export function u16ascii<N extends string>(name: N, check: (s: string) => boolea
       return s;
     },
     write: (w, v) => {
-      if (!check(v)) throw new Error(`bad ${name}`);
+      if (!check(v)) throw new FieldError(`bad ${name}`);
       w.u16(v.length);
       w.bytes(binaryToBytes(v));
     },
     parse: (c) => {
       const t = c.next(name).text;
-      if (!check(t)) throw new Error(`bad ${name} "${t.slice(0, 40)}"`);
+      if (!check(t)) throw new FieldError(`bad ${name} "${t.slice(0, 40)}"`);
       return t;
     },
     format: (v) => v,

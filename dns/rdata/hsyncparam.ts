@@ -1,6 +1,7 @@
 // HSYNCPARAM (65286) parameters: the key table (draft-leon-dnsop-signaling-zone-owner-intent-01
 // numbering, as TDNS pins it since 2026-09) and a semantic view with the draft's defaults.
 // All codepoints live in HSYNCPARAM_KEYS_DRAFT01; another profile is another table.
+import { FieldError } from '../errors.ts';
 import { bytesToBinary, binaryToBytes } from './text.ts';
 import { flagKey, keyTable, sortUnique, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
 
@@ -28,12 +29,12 @@ function labels(key: number, name: string): KeyDef {
     name,
     parse: (t) => {
       const parts = (t ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-      for (const p of parts) if (!LABEL.test(p)) throw new Error(`${name}: bad label "${p}"`);
+      for (const p of parts) if (!LABEL.test(p)) throw new FieldError(`${name}: bad label "${p}"`);
       return binaryToBytes(parts.join(','));
     },
     format: (v) => {
       const s = bytesToBinary(v);
-      if (s !== '' && !s.split(',').every((p) => LABEL.test(p))) throw new Error(`${name}: bad label list`);
+      if (s !== '' && !s.split(',').every((p) => LABEL.test(p))) throw new FieldError(`${name}: bad label list`);
       return `"${s}"`;
     },
   };
@@ -46,11 +47,11 @@ function enumByte(key: number, name: string, values: Record<string, number>): Ke
     name,
     parse: (t) => {
       const v = t !== undefined && /^[0-9]{1,3}$/.test(t) && Number(t) <= 255 ? Number(t) : values[(t ?? '').toLowerCase()];
-      if (v === undefined) throw new Error(`${name}: expected ${Object.keys(values).join(' or ')}, got "${t ?? ''}"`);
+      if (v === undefined) throw new FieldError(`${name}: expected ${Object.keys(values).join(' or ')}, got "${t ?? ''}"`);
       return Uint8Array.of(v);
     },
     format: (v) => {
-      if (v.length !== 1) throw new Error(`${name}: value length is not 1`);
+      if (v.length !== 1) throw new FieldError(`${name}: value length is not 1`);
       return `"${byValue.get(v[0] as number) ?? String(v[0])}"`;
     },
   };
@@ -66,12 +67,12 @@ export const HSYNCPARAM_KEYS_DRAFT01: KeyTable = keyTable('HSYNCPARAM', [
     key: HsyncParamKey.suffix,
     name: 'suffix',
     parse: (t) => {
-      if (t === undefined || !LABEL.test(t)) throw new Error(`suffix: bad label "${t ?? ''}"`);
+      if (t === undefined || !LABEL.test(t)) throw new FieldError(`suffix: bad label "${t ?? ''}"`);
       return binaryToBytes(t);
     },
     format: (v) => {
       const s = bytesToBinary(v);
-      if (!LABEL.test(s)) throw new Error('suffix: bad label');
+      if (!LABEL.test(s)) throw new FieldError('suffix: bad label');
       return `"${s}"`;
     },
   },

@@ -1,7 +1,7 @@
 // SVCB-style key=value parameter lists (RFC 9460 §2.2 wire form), shared by SVCB/HTTPS
 // SvcParams and HSYNCPARAM. Each list kind is one table of key definitions, so another
 // profile (another numbering) is a new table, not new code.
-import { WireError } from '../errors.ts';
+import { FieldError, inputError, WireError } from '../errors.ts';
 import type { Field, TokenCursor } from './fields.ts';
 import { custom } from './fields.ts';
 import { bytesToBinary, parseUint, quoteBytes, unescapeBytes } from './text.ts';
@@ -42,11 +42,11 @@ export function flagKey(key: number, name: string): KeyDef {
     key,
     name,
     parse: (t) => {
-      if (t !== undefined && t !== '') throw new Error(`${name} takes no value`);
+      if (t !== undefined && t !== '') throw new FieldError(`${name} takes no value`);
       return new Uint8Array(0);
     },
     format: (v) => {
-      if (v.length !== 0) throw new Error(`${name} has a value`);
+      if (v.length !== 0) throw new FieldError(`${name} has a value`);
       return undefined;
     },
   };
@@ -56,9 +56,9 @@ export function keyCode(table: KeyTable, name: string): number {
   const known = table.byName.get(name.toLowerCase());
   if (known !== undefined) return known.key;
   const m = /^key([0-9]{1,5})$/.exec(name.toLowerCase());
-  if (m === null) throw new Error(`unknown ${table.what} key "${name}"`);
+  if (m === null) throw new FieldError(`unknown ${table.what} key "${name}"`);
   const v = parseUint(m[1] ?? '', 0xffff, `${table.what} key`);
-  if (v === 65535) throw new Error(`${table.what} key 65535 is invalid`);
+  if (v === 65535) throw new FieldError(`${table.what} key 65535 is invalid`);
   return v;
 }
 
@@ -91,7 +91,7 @@ function parsePairs(c: TokenCursor, table: KeyTable): KeyValue[] {
         c.i++;
       }
     }
-    if (key === '') throw new Error(`empty ${table.what} key`);
+    if (key === '') throw new FieldError(`empty ${table.what} key`);
     const code = keyCode(table, key);
     const def = table.byKey.get(code);
     out.push({ key: code, value: def !== undefined ? def.parse(value) : rawValue(value) });
@@ -105,11 +105,11 @@ function parsePairs(c: TokenCursor, table: KeyTable): KeyValue[] {
 export function sortUnique(list: readonly KeyValue[], what: string): KeyValue[] {
   const sorted = [...list].sort((a, b) => a.key - b.key);
   for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]?.key === sorted[i - 1]?.key) throw new Error(`duplicate ${what} key ${sorted[i]?.key}`);
+    if (sorted[i]?.key === sorted[i - 1]?.key) throw new FieldError(`duplicate ${what} key ${sorted[i]?.key}`);
   }
   for (const kv of sorted) {
-    if (kv.key === 65535) throw new Error(`${what} key 65535 is invalid`);
-    if (kv.value.length > 0xffff) throw new Error(`${what} value too long`);
+    if (kv.key === 65535) throw new FieldError(`${what} key 65535 is invalid`);
+    if (kv.value.length > 0xffff) throw new FieldError(`${what} value too long`);
   }
   return sorted;
 }
@@ -129,7 +129,7 @@ function readPairs(r: WireReader, table: KeyTable): KeyValue[] {
       try {
         def.format(value);
       } catch (err) {
-        throw new WireError(`${table.what} ${def.name}: ${(err as Error).message}`, at, { cause: err });
+        throw new WireError(`${table.what} ${def.name}: ${inputError(err).message}`, at, { cause: err });
       }
     }
     out.push({ key, value });
@@ -139,7 +139,7 @@ function readPairs(r: WireReader, table: KeyTable): KeyValue[] {
     try {
       table.check(out);
     } catch (err) {
-      throw new WireError(`${table.what}: ${(err as Error).message}`, r.off, { cause: err });
+      throw new WireError(`${table.what}: ${inputError(err).message}`, r.off, { cause: err });
     }
   }
   return out;

@@ -1,7 +1,7 @@
 // LOC (RFC 1876): one custom field for the whole RDATA, since the presentation form
 // (degrees minutes seconds, metres with optional size and precisions) maps onto several
 // wire fields at once.
-import { WireError } from '../errors.ts';
+import { FieldError, inputError, WireError } from '../errors.ts';
 import { custom, type Field } from './fields.ts';
 
 export interface Loc {
@@ -31,13 +31,13 @@ function toPrecision(cm: number): number {
 function fromPrecision(b: number): number {
   const m = b >> 4;
   const e = b & 0xf;
-  if (m > 9 || e > 9) throw new Error('bad LOC size/precision octet');
+  if (m > 9 || e > 9) throw new FieldError('bad LOC size/precision octet');
   return m * 10 ** e;
 }
 
 function metresToCm(text: string, what: string): number {
   const m = /^(-?)([0-9]{1,8})(?:\.([0-9]{1,2}))?m?$/.exec(text);
-  if (m === null) throw new Error(`bad LOC ${what} "${text}"`);
+  if (m === null) throw new FieldError(`bad LOC ${what} "${text}"`);
   const cm = Number(m[2]) * 100 + Number((m[3] ?? '0').padEnd(2, '0'));
   return m[1] === '-' ? -cm : cm;
 }
@@ -64,11 +64,11 @@ function parseCoord(tokens: string[], hemis: [string, string], maxDeg: number, w
       t = tokens.shift();
     }
   }
-  if (!Number.isInteger(deg) || deg > maxDeg || min > 59 || sec >= 60) throw new Error(`bad LOC ${what}`);
+  if (!Number.isInteger(deg) || deg > maxDeg || min > 59 || sec >= 60) throw new FieldError(`bad LOC ${what}`);
   const h = (t ?? '').toUpperCase();
-  if (h !== hemis[0] && h !== hemis[1]) throw new Error(`LOC ${what}: expected ${hemis.join(' or ')}`);
+  if (h !== hemis[0] && h !== hemis[1]) throw new FieldError(`LOC ${what}: expected ${hemis.join(' or ')}`);
   const thousandths = Math.round(((deg * 60 + min) * 60 + sec) * 1000);
-  if (thousandths > maxDeg * 3600000) throw new Error(`LOC ${what} out of range`);
+  if (thousandths > maxDeg * 3600000) throw new FieldError(`LOC ${what} out of range`);
   return h === hemis[0] ? EQUATOR + thousandths : EQUATOR - thousandths;
 }
 
@@ -104,7 +104,7 @@ export function loc<N extends string>(name: N): Field<N, Loc> {
       try {
         for (const p of [v.size, v.horizPre, v.vertPre]) fromPrecision(p);
       } catch (err) {
-        throw new WireError((err as Error).message, at + 1, { cause: err });
+        throw new WireError(inputError(err).message, at + 1, { cause: err });
       }
       if (Math.abs(v.latitude - EQUATOR) > 90 * 3600000 || Math.abs(v.longitude - EQUATOR) > 180 * 3600000) {
         throw new WireError('LOC coordinates out of range', at + 4);
@@ -125,19 +125,19 @@ export function loc<N extends string>(name: N): Field<N, Loc> {
       const latitude = parseCoord(texts, ['N', 'S'], 90, 'latitude');
       const longitude = parseCoord(texts, ['E', 'W'], 180, 'longitude');
       const alt = texts.shift();
-      if (alt === undefined) throw new Error('LOC: missing altitude');
+      if (alt === undefined) throw new FieldError('LOC: missing altitude');
       const altitude = ALT_BASE + metresToCm(alt, 'altitude');
-      if (altitude < 0 || altitude > 0xffffffff) throw new Error('LOC altitude out of range');
+      if (altitude < 0 || altitude > 0xffffffff) throw new FieldError('LOC altitude out of range');
       const pre = (t: string | undefined, def: number, what: string): number => {
         if (t === undefined) return toPrecision(def);
         const cm = metresToCm(t, what);
-        if (cm < 0) throw new Error(`LOC ${what} negative`);
+        if (cm < 0) throw new FieldError(`LOC ${what} negative`);
         return toPrecision(cm);
       };
       const size = pre(texts.shift(), 100, 'size');
       const horizPre = pre(texts.shift(), 1000000, 'horizontal precision');
       const vertPre = pre(texts.shift(), 1000, 'vertical precision');
-      if (texts.length > 0) throw new Error('LOC: trailing data');
+      if (texts.length > 0) throw new FieldError('LOC: trailing data');
       return { version: 0, size, horizPre, vertPre, latitude, longitude, altitude };
     },
     format: (v) =>

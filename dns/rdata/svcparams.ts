@@ -1,9 +1,10 @@
 // SVCB/HTTPS SvcParams (RFC 9460 §7): the key table for the generic key=value list codec.
+import { FieldError } from '../errors.ts';
 import { formatBase64, formatIpv4, formatIpv6, parseBase64, parseIpv4, parseIpv6, parseUint, quoteBytes, unescapeBytes } from './text.ts';
 import { flagKey, keyCode, keyName, keyTable, rawValue, splitCommaList, type KeyDef, type KeyTable, type KeyValue } from './keyvalue.ts';
 
 const need = (text: string | undefined, key: string): string => {
-  if (text === undefined || text === '') throw new Error(`${key} needs a value`);
+  if (text === undefined || text === '') throw new FieldError(`${key} needs a value`);
   return text;
 };
 
@@ -18,7 +19,7 @@ function addrList(size: number, parse: (s: string) => Uint8Array, format: (b: Ui
       return out;
     },
     format: (v) => {
-      if (v.length === 0 || v.length % size !== 0) throw new Error(`${key}: bad length ${v.length}`);
+      if (v.length === 0 || v.length % size !== 0) throw new FieldError(`${key}: bad length ${v.length}`);
       const parts: string[] = [];
       for (let i = 0; i < v.length; i += size) parts.push(format(v.subarray(i, i + size)));
       return parts.join(',');
@@ -34,20 +35,20 @@ const mandatory: KeyDef = {
     keys.sort((a, b) => a - b);
     const out = new Uint8Array(keys.length * 2);
     keys.forEach((k, i) => {
-      if (k === 0) throw new Error('mandatory may not list itself');
-      if (i > 0 && keys[i - 1] === k) throw new Error('mandatory lists a key twice');
+      if (k === 0) throw new FieldError('mandatory may not list itself');
+      if (i > 0 && keys[i - 1] === k) throw new FieldError('mandatory lists a key twice');
       out[2 * i] = k >> 8;
       out[2 * i + 1] = k & 0xff;
     });
     return out;
   },
   format: (v) => {
-    if (v.length === 0 || v.length % 2 !== 0) throw new Error('mandatory: bad length');
+    if (v.length === 0 || v.length % 2 !== 0) throw new FieldError('mandatory: bad length');
     const names: string[] = [];
     let last = -1;
     for (let i = 0; i < v.length; i += 2) {
       const k = ((v[i] as number) << 8) | (v[i + 1] as number);
-      if (k === 0 || k <= last || k === 65535) throw new Error('mandatory: keys not strictly increasing');
+      if (k === 0 || k <= last || k === 65535) throw new FieldError('mandatory: keys not strictly increasing');
       names.push(keyName(SVC_PARAMS, k));
       last = k;
     }
@@ -64,7 +65,7 @@ const alpn: KeyDef = {
     const out = new Uint8Array(len);
     let o = 0;
     for (const id of ids) {
-      if (id.length === 0 || id.length > 255) throw new Error('alpn: bad protocol id length');
+      if (id.length === 0 || id.length > 255) throw new FieldError('alpn: bad protocol id length');
       out[o++] = id.length;
       out.set(id, o);
       o += id.length;
@@ -74,10 +75,10 @@ const alpn: KeyDef = {
   format: (v) => {
     const parts: string[] = [];
     let o = 0;
-    if (v.length === 0) throw new Error('alpn: empty');
+    if (v.length === 0) throw new FieldError('alpn: empty');
     while (o < v.length) {
       const l = v[o] as number;
-      if (l === 0 || o + 1 + l > v.length) throw new Error('alpn: bad length');
+      if (l === 0 || o + 1 + l > v.length) throw new FieldError('alpn: bad length');
       const q = quoteBytes(v.subarray(o + 1, o + 1 + l)).slice(1, -1);
       parts.push(q.replace(/,/g, '\\,'));
       o += 1 + l;
@@ -94,7 +95,7 @@ const port: KeyDef = {
     return Uint8Array.of(p >> 8, p & 0xff);
   },
   format: (v) => {
-    if (v.length !== 2) throw new Error('port: bad length');
+    if (v.length !== 2) throw new FieldError('port: bad length');
     return String(((v[0] as number) << 8) | (v[1] as number));
   },
 };
@@ -120,7 +121,7 @@ function mandatoryPresent(list: readonly KeyValue[]): void {
   const present = new Set(list.map((kv) => kv.key));
   for (let i = 0; i + 1 < m.value.length; i += 2) {
     const k = ((m.value[i] as number) << 8) | (m.value[i + 1] as number);
-    if (!present.has(k)) throw new Error(`mandatory key ${keyName(SVC_PARAMS, k)} is missing`);
+    if (!present.has(k)) throw new FieldError(`mandatory key ${keyName(SVC_PARAMS, k)} is missing`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Presentation-text primitives for RDATA fields: character-strings with escapes, numbers,
-// base64, base64url, hex, base32hex, RRSIG times, TTL units. Parsers throw plain Errors with
-// a reason; codec.ts turns them into RdataError with the token index.
+// base64, base64url, hex, base32hex, RRSIG times, TTL units. Parsers throw FieldError with
+// a reason; codec.ts turns it into RdataError with the token index.
+import { FieldError } from '../errors.ts';
 
 /** Decodes a token's text (escapes '\X' and '\DDD') into bytes. */
 export function unescapeBytes(text: string): Uint8Array {
@@ -21,13 +22,13 @@ export function unescapeBytes(text: string): Uint8Array {
       continue;
     }
     const d = text.charCodeAt(i + 1);
-    if (Number.isNaN(d)) throw new Error('dangling backslash');
+    if (Number.isNaN(d)) throw new FieldError('dangling backslash');
     if (d >= 0x30 && d <= 0x39) {
       const d2 = text.charCodeAt(i + 2) - 0x30;
       const d3 = text.charCodeAt(i + 3) - 0x30;
-      if (!(d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9)) throw new Error(`bad escape in "${text}"`);
+      if (!(d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9)) throw new FieldError(`bad escape in "${text}"`);
       const v = (d - 0x30) * 100 + d2 * 10 + d3;
-      if (v > 255) throw new Error(`escape \\${v} out of range`);
+      if (v > 255) throw new FieldError(`escape \\${v} out of range`);
       out[o++] = v;
       i += 3;
     } else {
@@ -49,7 +50,7 @@ function concatRest(head: Uint8Array, len: number, rest: string): Uint8Array {
 /** A character-string (RFC 1035 §3.3) from a token: at most 255 octets. */
 export function parseCharString(text: string): Uint8Array {
   const b = unescapeBytes(text);
-  if (b.length > 255) throw new Error(`character-string longer than 255 octets (${b.length})`);
+  if (b.length > 255) throw new FieldError(`character-string longer than 255 octets (${b.length})`);
   return b;
 }
 
@@ -75,21 +76,21 @@ export function binaryToBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0xff) throw new Error('character-string value has a character above U+00FF');
+    if (c > 0xff) throw new FieldError('character-string value has a character above U+00FF');
     out[i] = c;
   }
   return out;
 }
 
 export function parseUint(text: string, max: number, what: string): number {
-  if (text.length === 0 || text.length > 10) throw new Error(`bad ${what} "${text}"`);
+  if (text.length === 0 || text.length > 10) throw new FieldError(`bad ${what} "${text}"`);
   let v = 0;
   for (let i = 0; i < text.length; i++) {
     const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) throw new Error(`bad ${what} "${text}"`);
+    if (d < 0 || d > 9) throw new FieldError(`bad ${what} "${text}"`);
     v = v * 10 + d;
   }
-  if (v > max) throw new Error(`${what} ${text} out of range (max ${max})`);
+  if (v > max) throw new FieldError(`${what} ${text} out of range (max ${max})`);
   return v;
 }
 
@@ -105,15 +106,15 @@ export function parseTtl(text: string, what = 'TTL'): number {
     total += Number(m[1]) * (TTL_UNITS[(m[2] ?? 's').toLowerCase()] ?? 1);
     pos = re.lastIndex;
   }
-  if (pos !== text.length || text.length === 0) throw new Error(`bad ${what} "${text}"`);
-  if (total > 0xffffffff) throw new Error(`${what} ${text} out of range`);
+  if (pos !== text.length || text.length === 0) throw new FieldError(`bad ${what} "${text}"`);
+  if (total > 0xffffffff) throw new FieldError(`${what} ${text} out of range`);
   return total;
 }
 
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function parseBase64(text: string): Uint8Array {
-  if (text.length % 4 !== 0 || !B64_RE.test(text)) throw new Error('bad base64');
+  if (text.length % 4 !== 0 || !B64_RE.test(text)) throw new FieldError('bad base64');
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
@@ -130,7 +131,7 @@ export function isBase64Url(text: string): boolean {
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
 export function parseHex(text: string): Uint8Array {
-  if (!HEX_RE.test(text)) throw new Error('bad hex');
+  if (!HEX_RE.test(text)) throw new FieldError('bad hex');
   return new Uint8Array(Buffer.from(text, 'hex'));
 }
 
@@ -165,7 +166,7 @@ export function parseBase32Hex(text: string): Uint8Array {
   let acc = 0;
   for (let i = 0; i < t.length; i++) {
     const v = B32HEX.indexOf(t.charAt(i));
-    if (v < 0) throw new Error('bad base32hex');
+    if (v < 0) throw new FieldError('bad base32hex');
     acc = (acc << 5) | v;
     bits += 5;
     if (bits >= 8) {
@@ -174,7 +175,7 @@ export function parseBase32Hex(text: string): Uint8Array {
     }
     acc &= (1 << bits) - 1;
   }
-  if (acc !== 0) throw new Error('bad base32hex (non-zero trailing bits)');
+  if (acc !== 0) throw new FieldError('bad base32hex (non-zero trailing bits)');
   return Uint8Array.from(out);
 }
 
@@ -202,11 +203,11 @@ export function formatSigTime(v: number): string {
 
 export function parseIpv4(text: string): Uint8Array {
   const parts = text.split('.');
-  if (parts.length !== 4) throw new Error(`bad IPv4 address "${text}"`);
+  if (parts.length !== 4) throw new FieldError(`bad IPv4 address "${text}"`);
   const out = new Uint8Array(4);
   for (let i = 0; i < 4; i++) {
     const p = parts[i] ?? '';
-    if (p.length === 0 || p.length > 3 || (p.length > 1 && p[0] === '0')) throw new Error(`bad IPv4 address "${text}"`);
+    if (p.length === 0 || p.length > 3 || (p.length > 1 && p[0] === '0')) throw new FieldError(`bad IPv4 address "${text}"`);
     out[i] = parseUint(p, 255, 'IPv4 octet');
   }
   return out;
@@ -218,7 +219,7 @@ export function formatIpv4(b: Uint8Array): string {
 
 export function parseIpv6(text: string): Uint8Array {
   const bad = (): never => {
-    throw new Error(`bad IPv6 address "${text}"`);
+    throw new FieldError(`bad IPv6 address "${text}"`);
   };
   let t = text;
   const lastColon = t.lastIndexOf(':');

@@ -1,6 +1,6 @@
 // Zone-file directives (RFC 1035 §5.1, RFC 2308 §4): $ORIGIN, $TTL and $INCLUDE. Parsing only:
 // the zone-file parser applies them (and reads included files through its injected readFile).
-import { ParseError } from '../errors.ts';
+import { inputError, ParseError } from '../errors.ts';
 import { parseName, type Fqdn } from '../name.ts';
 import type { Token } from '../presentation/tokenizer.ts';
 import { parseTtl } from './ttl.ts';
@@ -29,7 +29,7 @@ function name(tok: Token, origin: Fqdn, file: string): Fqdn {
   try {
     return parseName(tok.text, origin);
   } catch (err) {
-    throw new ParseError(`bad name "${tok.text}": ${err instanceof Error ? err.message : String(err)}`, file, tok.line, tok.col, { cause: err });
+    throw new ParseError(`bad name "${tok.text}": ${inputError(err).message}`, file, tok.line, tok.col, { cause: err });
   }
 }
 
@@ -53,7 +53,7 @@ export function parseDirective(tokens: readonly Token[], file: string, state: Di
       try {
         return { kind: 'ttl', ttl: parseTtl(arg.text) };
       } catch (err) {
-        throw new ParseError(err instanceof Error ? err.message : String(err), file, arg.line, arg.col, { cause: err });
+        throw new ParseError(inputError(err).message, file, arg.line, arg.col, { cause: err });
       }
     }
     case '$INCLUDE': {

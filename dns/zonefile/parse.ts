@@ -5,7 +5,7 @@
 //
 // Default TTL (RFC 2308 §4 and BIND): a record without a TTL takes $TTL when one was set, else
 // the last explicit TTL; the very first record, when it is the SOA, takes the SOA MINIMUM.
-import { DnsError, NameError, ParseError, RdataError } from '../errors.ts';
+import { inputError, ParseError, RdataError } from '../errors.ts';
 import { parseName, type Fqdn } from '../name.ts';
 import { Tokenizer, type Token } from '../presentation/tokenizer.ts';
 import { parseRdata } from '../rdata/codec.ts';
@@ -49,10 +49,15 @@ function fail(message: string, file: string, at: { line: number; col: number }, 
   throw new ParseError(message, file, at.line, at.col, cause === undefined ? undefined : { cause });
 }
 
+/** The reason of an input error; anything but a DnsError is a bug and is re-thrown (inputError). */
 function reasonOf(err: unknown): string {
-  if (err instanceof RdataError) return err.reason;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  const e = inputError(err);
+  return e instanceof RdataError ? e.reason : e.message;
+}
+
+/** Why the caller's readFile failed: whatever it threw (a system error or its own refusal). */
+function readFailure(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Owner names: a fast path for plain relative names, parseName for everything else. */
@@ -100,7 +105,7 @@ function scan(text: string, file: string, originIn: Fqdn, ctx: Ctx): void {
         try {
           included = ctx.opts.readFile(path);
         } catch (err) {
-          fail(`cannot read $INCLUDE file "${path}": ${reasonOf(err)}`, file, t[1] ?? first, err);
+          fail(`cannot read $INCLUDE file "${path}": ${readFailure(err)}`, file, t[1] ?? first, err);
         }
         ctx.depth++;
         scan(included, path, d.origin ?? origin, ctx);
@@ -162,12 +167,9 @@ function scan(text: string, file: string, originIn: Fqdn, ctx: Ctx): void {
     try {
       rdata = parseRdata(type, rdataTokens, origin);
     } catch (err) {
-      if (err instanceof RdataError) {
-        const at = rdataTokens[err.tokenIndex] ?? rdataTokens[rdataTokens.length - 1] ?? typeTok;
-        fail(`bad ${typeTok.text} RDATA: ${err.reason}`, file, at, err);
-      }
-      if (err instanceof DnsError) fail(`bad ${typeTok.text} RDATA: ${reasonOf(err)}`, file, typeTok, err);
-      throw err;
+      const e = inputError(err);
+      const at = e instanceof RdataError ? (rdataTokens[e.tokenIndex] ?? rdataTokens[rdataTokens.length - 1] ?? typeTok) : typeTok;
+      fail(`bad ${typeTok.text} RDATA: ${reasonOf(e)}`, file, at, e);
     }
     if (ttl !== undefined) {
       ctx.lastTtl = ttl;
@@ -199,9 +201,9 @@ function run(text: string, opts: ZoneFileOptions, emit: Emit): void {
   try {
     scan(text, opts.file ?? '<input>', opts.origin, ctx);
   } catch (err) {
-    if (err instanceof ParseError) throw err;
-    if (err instanceof NameError || err instanceof DnsError) throw new ParseError(err.message, opts.file ?? '<input>', 0, 0, { cause: err });
-    throw err;
+    const e = inputError(err);
+    if (e instanceof ParseError) throw e;
+    throw new ParseError(e.message, opts.file ?? '<input>', 0, 0, { cause: e });
   }
 }
 
@@ -257,7 +259,7 @@ export function loadZoneFile(path: string, origin: Fqdn, readFile: (path: string
   try {
     text = readFile(path);
   } catch (err) {
-    throw new ParseError(`cannot read zone file: ${reasonOf(err)}`, path, 0, 0, { cause: err });
+    throw new ParseError(`cannot read zone file: ${readFailure(err)}`, path, 0, 0, { cause: err });
   }
   return parseZone(text, { ...opts, origin, file: path, readFile });
 }

@@ -1,5 +1,5 @@
 // Child of bench:dns: loads one zone file with our loader and prints {loadMs, rrs} as JSON.
-import { loadZone } from '../../dns/net/load.ts';
+import { loadZone } from '../../dns/files/load.ts';
 import type { Fqdn } from '../../dns/name.ts';
 
 const [file, origin] = process.argv.slice(2) as [string, string];

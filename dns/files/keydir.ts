@@ -1,7 +1,7 @@
 // BIND key directories on disk: load every key of a zone (with its timing), write a key's
-// `.key` and `.private` files atomically, and load-or-generate the keys a signer uses. The file
-// formats themselves are dns/dnssec/bindkeys.ts (pure).
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+// `.key` and `.private` files atomically (the `.private` one never readable by others), and
+// load-or-generate the keys a signer uses. The file formats are dns/dnssec/bindkeys.ts (pure).
+import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { algorithmName, parseSigningAlgorithm } from '../dnssec/algorithms.ts';
 import {
@@ -16,7 +16,8 @@ import {
 import { KeyError } from '../dnssec/errors.ts';
 import { generateKey, KSK_FLAGS, ZSK_FLAGS, type SigningKey } from '../dnssec/keys.ts';
 import { parseName, type Fqdn } from '../name.ts';
-import { errnoText } from './errors.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { errnoText, OutputError } from './errors.ts';
 
 const KEY_FILE = /^K(.+)\+([0-9]{3})\+([0-9]{5})\.(key|private)$/;
 
@@ -86,14 +87,12 @@ export async function loadKeyDirTimed(dir: string, zone: Fqdn): Promise<{ key: S
   return keys;
 }
 
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+/** One key file, atomically (dns/files/atomic.ts), created with `mode` from the start. */
+async function writeKeyFile(path: string, text: string, mode: number): Promise<void> {
   try {
-    await writeFile(tmp, text, { mode });
-    await rename(tmp, path);
+    await writeFileAtomic(path, text, { mode });
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw new KeyError(`cannot write: ${errnoText(err)}`, path, { cause: err });
+    throw new KeyError(err instanceof OutputError ? err.detail : `cannot write: ${errnoText(err)}`, path, { cause: err });
   }
 }
 
@@ -135,8 +134,8 @@ export async function writeKeyFiles(dir: string, keys: readonly SigningKey[]): P
     for (const key of keys) {
       const base = join(dir, keyFileBase(key.zone, key.algorithm, key.keyTag));
       bases.push(base);
-      await writeAtomic(`${base}.private`, formatPrivateFile(key), 0o600);
-      await writeAtomic(`${base}.key`, formatKeyFile(key), 0o644);
+      await writeKeyFile(`${base}.private`, formatPrivateFile(key), 0o600);
+      await writeKeyFile(`${base}.key`, formatKeyFile(key), 0o644);
     }
   } catch (err) {
     await undo();

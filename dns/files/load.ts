@@ -3,12 +3,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { ParseError } from '../errors.ts';
-import { errnoText } from './errors.ts';
 import { parseName, ROOT, type Fqdn } from '../name.ts';
 import { RRType } from '../types.ts';
 import type { RR } from '../rr.ts';
 import type { Zone } from '../zone.ts';
 import { parseRecords, parseZone } from '../zonefile/index.ts';
+import { errnoText } from './errors.ts';
 
 /**
  * Reads a zone file into a validated Zone. Without an origin: the file's first $ORIGIN, else
