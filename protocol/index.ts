@@ -17,3 +17,5 @@ export type { EnvelopeFault, OwnKeys, PeerKeys, SealInput, Verified } from './en
 export { MessageError, ProtocolError } from './errors.ts';
 export { decodeMessage, encodeMessage, MAX_LIST, MAX_MESSAGE_BYTES, MAX_STRING, messageToJson } from './messages.ts';
 export type { Beat, Confirm, ConfirmStatus, Hello, KeyInventoryEntry, Keystate, Message, MessageType, OperationKind, RejectedItem, Rfi, RROperation, ZoneData } from './messages.ts';
+export { chooseUri, DiscoveryError, endpointOf, jwkFromRdata, parseDnsUri, svcbHints, transportUriName } from './discovery.ts';
+export type { DnsUri, Endpoint, SvcbHints } from './discovery.ts';
