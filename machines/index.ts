@@ -4,3 +4,17 @@ export {
   type SequencedCounterContext,
   type SequencedCounterEvent,
 } from './sequenced-counter.ts';
+export {
+  DEFAULT_PEER_TIMING,
+  DEGRADED_AFTER,
+  INTERRUPTED_AFTER,
+  peerMachine,
+  type BeatParams,
+  type DiscoverParams,
+  type HelloParams,
+  type PeerContext,
+  type PeerEvent,
+  type PeerInput,
+  type PeerStateName,
+  type PeerTiming,
+} from './peer.ts';

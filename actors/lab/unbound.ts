@@ -1,0 +1,93 @@
+// A validating Unbound for the lab and for tests: listens on a free loopback port, reaches each
+// zone of a signed world through a stub-zone, and validates from the world's trust anchor.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { query } from '../../dns/net/client.ts';
+import type { Peer } from '../../dns/net/transport.ts';
+import { ROOT, type Fqdn } from '../../dns/name.ts';
+import { Rcode, RRType } from '../../dns/types.ts';
+import { freePort } from './ports.ts';
+
+export interface Resolver {
+  readonly address: Peer;
+  /** Everything Unbound wrote so far (for diagnostics). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export class ResolverStartError extends Error {
+  override name = 'ResolverStartError';
+}
+
+/**
+ * Starts `unbound -d` with the given stubs; validating from `trustAnchorFile`, or a plain
+ * (non-validating) recursive resolver when it is undefined. Resolves once it answers.
+ */
+export async function startUnbound(dir: string, stubs: ReadonlyMap<Fqdn, Peer>, trustAnchorFile: string | undefined, timeoutMs = 20_000): Promise<Resolver> {
+  const port = await freePort();
+  const conf = join(dir, `unbound-${port}.conf`);
+  const lines = [
+    'server:',
+    '  interface: 127.0.0.1',
+    `  port: ${port}`,
+    '  do-not-query-localhost: no',
+    '  username: ""',
+    '  chroot: ""',
+    `  directory: "${dir}"`,
+    `  pidfile: "${join(dir, `unbound-${port}.pid`)}"`,
+    '  use-syslog: no',
+    '  logfile: ""',
+    '  verbosity: 1',
+    '  do-ip6: no',
+    '  qname-minimisation: no',
+    '  aggressive-nsec: no',
+    '  harden-referral-path: no',
+    '  target-fetch-policy: "0 0 0 0 0"',
+    ...(trustAnchorFile === undefined ? ['  module-config: "iterator"'] : ['  module-config: "validator iterator"', `  trust-anchor-file: "${trustAnchorFile}"`]),
+    '  access-control: 127.0.0.0/8 allow',
+    // Short cache lifetimes: the lab edits zones and expects the change to be seen.
+    '  cache-max-ttl: 5',
+    '  cache-max-negative-ttl: 1',
+  ];
+  // Unbound answers some TLDs itself (RFC 6761: test., invalid., …): turn that off for the
+  // world's zones, so that `test.` can be a lab TLD like any other.
+  for (const zone of stubs.keys()) if (zone !== ROOT) lines.push(`  local-zone: "${zone}" nodefault`);
+  for (const [zone, peer] of stubs) lines.push('stub-zone:', `  name: "${zone}"`, `  stub-addr: ${peer.address}@${peer.port}`);
+  await writeFile(conf, `${lines.join('\n')}\n`);
+  const proc = spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  proc.once('error', (e) => (spawnError = e));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  const address = { address: '127.0.0.1', port };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (spawnError !== undefined || proc.exitCode !== null) {
+      await stop();
+      throw new ResolverStartError(`unbound did not start: ${spawnError?.message ?? `exit ${proc.exitCode ?? ''}`} ${out.slice(-400)}`);
+    }
+    try {
+      const r = await query(address, ROOT, RRType.SOA, { rd: true, dnssecOk: true, timeoutMs: 500, attempts: 1 });
+      if (r.message.rcode === Rcode.NOERROR) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new ResolverStartError(`unbound did not answer within ${timeoutMs} ms: ${out.slice(-400)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { address, output: () => out, stop };
+}

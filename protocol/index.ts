@@ -1,0 +1,21 @@
+// Public API of protocol/: pure inter-provider logic.
+export { analyseHsync, diffHsync, problemText } from './hsync-analysis.ts';
+export type {
+  HsyncAnalysis,
+  HsyncChange,
+  HsyncInput,
+  HsyncProblem,
+  HsyncState,
+  Membership,
+  PolicyField,
+  Provider,
+  ProviderField,
+  ProviderRoles,
+} from './hsync-analysis.ts';
+export { checkRecipient, checkTime, EnvelopeError, openEnvelope, ownKeys, peerKeys, seal, verifyEnvelope } from './envelope.ts';
+export type { EnvelopeFault, OwnKeys, PeerKeys, SealInput, Verified } from './envelope.ts';
+export { MessageError, ProtocolError } from './errors.ts';
+export { decodeMessage, encodeMessage, MAX_LIST, MAX_MESSAGE_BYTES, MAX_STRING, messageToJson } from './messages.ts';
+export type { Beat, Confirm, ConfirmStatus, Hello, KeyInventoryEntry, Keystate, Message, MessageType, OperationKind, RejectedItem, Rfi, RROperation, ZoneData } from './messages.ts';
+export { chooseUri, DiscoveryError, endpointOf, jwkFromRdata, parseDnsUri, svcbHints, transportUriName } from './discovery.ts';
+export type { DnsUri, Endpoint, SvcbHints } from './discovery.ts';
