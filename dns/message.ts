@@ -6,7 +6,7 @@
 // the RFC 3597 §4 types that may carry compressed names, encoding compresses only the
 // well-known types (NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO, MX).
 import { inputError, WireError } from './errors.ts';
-import { decodeEdnsOptions, ednsOptionsLength, writeEdnsOptions, type Edns } from './edns.ts';
+import { decodeEdnsOptions, ednsOptionsLength, writeEdnsOptions, type Edns, type EdnsOptionData } from './edns.ts';
 import { ROOT, type Fqdn } from './name.ts';
 import { descriptorOf } from './rdata/descriptors.ts';
 import { readNameAt, WireReader } from './rdata/wire.ts';
@@ -524,6 +524,8 @@ export interface MakeQueryOptions {
   /** EDNS UDP size; 0 sends no OPT. Default 1232. */
   readonly udpSize?: number;
   readonly dnssecOk?: boolean;
+  /** EDNS options to send (needs udpSize > 0). */
+  readonly ednsOptions?: readonly EdnsOptionData[];
 }
 
 /** A query message for (name, type). The id defaults to 0: set a random one for the network. */
@@ -544,7 +546,7 @@ export function makeQuery(name: Fqdn, type: number, opts: MakeQueryOptions = {})
     answer: [...(opts.answer ?? [])],
     authority: [...(opts.authority ?? [])],
     additional: [],
-    ...(udpSize > 0 ? { edns: { udpSize, extRcode: 0, version: 0, do: opts.dnssecOk ?? false, options: [] } } : {}),
+    ...(udpSize > 0 ? { edns: { udpSize, extRcode: 0, version: 0, do: opts.dnssecOk ?? false, options: [...(opts.ednsOptions ?? [])] } } : {}),
   };
 }
 

@@ -28,6 +28,15 @@ export interface ServerLogger {
 
 export type NotifyHandler = (zone: Fqdn, serial: number | undefined, from: RequestContext['remote']) => void;
 
+/**
+ * A NOTIFY handler that sees the whole request (QTYPE, EDNS options, every section, transport and
+ * sender) and chooses the response's fields (RCODE, sections, OPT with options); the server
+ * fills in the header, echoes the question and signs with TSIG when the request was signed.
+ * It does its own authentication (the NOTIFY ACL does not apply); a throw answers SERVFAIL.
+ */
+export type NotifyMessageHandler = (msg: Message, ctx: RequestContext) => Promise<NotifyReply> | NotifyReply;
+export type NotifyReply = Partial<Message> & { rcode: number };
+
 export interface ServerOptions {
   readonly address: string;
   readonly port: number;
@@ -38,6 +47,8 @@ export interface ServerOptions {
   /** NOTIFY in: accepted from these addresses, or signed with a known key. */
   readonly allowNotify?: readonly string[];
   readonly onNotify?: NotifyHandler;
+  /** NOTIFYs of these QTYPEs go to their handler with the whole message (e.g. CHUNK, 65288). */
+  readonly notifyHandlers?: ReadonlyMap<number, NotifyMessageHandler>;
   readonly logger?: ServerLogger;
   /** TCP timeouts and limits: see ListenOptions in transport.ts. */
   readonly tcpIdleMs?: number;
@@ -327,6 +338,18 @@ export class DnsServer {
       return;
     }
     this.stats.notifyIn++;
+    const whole = this.options.notifyHandlers?.get(q.type);
+    if (whole !== undefined) {
+      let fields: NotifyReply;
+      try {
+        fields = await whole(msg, ctx);
+      } catch (err) {
+        this.#log.warn({ err, remote: ctx.remote, zone: q.name, qtype: q.type }, 'NOTIFY handler failed');
+        fields = { rcode: Rcode.SERVFAIL };
+      }
+      await this.#reply(msg, ctx, send, tsig, { question: msg.question, ...fields });
+      return;
+    }
     const handler = this.options.onNotify;
     if (handler === undefined) {
       await this.#reply(msg, ctx, send, tsig, { rcode: Rcode.NOTIMP, question: msg.question });

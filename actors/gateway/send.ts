@@ -1,0 +1,98 @@
+// The gateway's sending side: one message to one peer as NOTIFY(CHUNK) over TCP, QNAME
+// `<distid>.<our identity>`, the envelope in EDNS option 65004. Delivered means a NOERROR that
+// carries a confirm which verifies with the peer's key, is addressed to us, is inside the time
+// window, and names our distid and the peer; anything else is not delivered (DeliveryError),
+// and the caller retries from its durable queue.
+import { randomBytes } from 'node:crypto';
+import { ChunkFormat, decodeChunkOption, encodeChunkOption } from '../../dns/edns.ts';
+import { DnsError } from '../../dns/errors.ts';
+import type { Fqdn } from '../../dns/name.ts';
+import { parseName } from '../../dns/name.ts';
+import { query } from '../../dns/net/client.ts';
+import { EdnsOption, Opcode, Rcode } from '../../dns/types.ts';
+import type { Endpoint } from '../../protocol/discovery.ts';
+import { checkRecipient, checkTime, EnvelopeError, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
+import { MessageError } from '../../protocol/errors.ts';
+import { decodeMessage, encodeMessage, type Confirm, type Message } from '../../protocol/messages.ts';
+import { CHUNK_QTYPE } from './receive.ts';
+
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    readonly peer: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`to ${peer}: ${message}`, options);
+  }
+}
+
+/** A fresh distribution id: 8 lower-case hex digits. */
+export function newDistributionId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export interface PeerAddress {
+  readonly identity: Fqdn;
+  readonly keys: PeerKeys;
+  readonly endpoint: Endpoint;
+}
+
+export interface SendOptions {
+  readonly self: Fqdn;
+  readonly own: OwnKeys;
+  readonly distributionId?: string;
+  readonly timeoutMs?: number;
+  /** Accepted clock skew of the confirm, ms. Default 300 000. */
+  readonly windowMs?: number;
+  readonly now?: () => number;
+}
+
+/** Sends `message` to `peer` and returns its verified confirm; throws DeliveryError otherwise. */
+export async function sendMessage(peer: PeerAddress, message: Message, opts: SendOptions): Promise<Confirm> {
+  const now = (opts.now ?? Date.now)();
+  const distId = opts.distributionId ?? newDistributionId();
+  const sealed = await seal({ body: encodeMessage(message), recipient: peer.identity, time: now, sender: opts.own, to: peer.keys });
+  const option = encodeChunkOption({ format: ChunkFormat.JOSE, hmac: new Uint8Array(0), data: new TextEncoder().encode(sealed) });
+  const qname = parseName(`${distId}.${opts.self}`);
+  let lastError: unknown;
+  for (const address of peer.endpoint.addresses) {
+    let resp;
+    try {
+      resp = await query({ address, port: peer.endpoint.port }, qname, CHUNK_QTYPE, {
+        opcode: Opcode.NOTIFY,
+        tcp: true,
+        udpSize: 4096,
+        dnssecOk: true,
+        ednsOptions: [option],
+        timeoutMs: opts.timeoutMs ?? 5000,
+      });
+    } catch (e) {
+      lastError = e;
+      continue;
+    }
+    return await confirmOf(peer, resp.message.rcode, resp.message.edns?.options.find((o) => o.code === EdnsOption.CHUNK)?.data, distId, opts, now);
+  }
+  throw new DeliveryError(peer.identity, `no answer from ${peer.endpoint.addresses.join(', ')} port ${peer.endpoint.port}: ${lastError instanceof Error ? lastError.message : String(lastError)}`, { cause: lastError });
+}
+
+async function confirmOf(peer: PeerAddress, rcode: number, raw: Uint8Array | undefined, distId: string, opts: SendOptions, now: number): Promise<Confirm> {
+  if (rcode !== Rcode.NOERROR) throw new DeliveryError(peer.identity, `answered rcode ${rcode}`);
+  if (raw === undefined) throw new DeliveryError(peer.identity, 'NOERROR without a confirm');
+  let confirm: Message;
+  try {
+    const chunk = decodeChunkOption(raw);
+    if (chunk.format !== ChunkFormat.JOSE) throw new DeliveryError(peer.identity, `confirm in format ${chunk.format}, not JOSE`);
+    const v = await verifyEnvelope(new TextDecoder().decode(chunk.data), peer.keys);
+    checkRecipient(v, opts.self);
+    checkTime(v, now, opts.windowMs ?? 300_000);
+    confirm = decodeMessage(await openEnvelope(v, opts.own));
+  } catch (e) {
+    if (e instanceof DnsError || e instanceof EnvelopeError || e instanceof MessageError) throw new DeliveryError(peer.identity, `confirm refused: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (confirm.type !== 'confirm') throw new DeliveryError(peer.identity, `answer is a ${confirm.type}, not a confirm`);
+  if (confirm.distributionId !== distId) throw new DeliveryError(peer.identity, `confirm for ${confirm.distributionId}, not ${distId}`);
+  if (confirm.sender !== peer.identity) throw new DeliveryError(peer.identity, `confirm from ${confirm.sender}`);
+  return confirm;
+}
