@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import { CompactEncrypt, CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { Receiver, CHUNK_QTYPE, type Accepted, type Outcome } from '../actors/gateway/receive.ts';
+import { Receiver, CHUNK_QTYPE, deliveryId, type Accepted, type Outcome } from '../actors/gateway/receive.ts';
 import { DeliveryError, sendMessage, type PeerAddress } from '../actors/gateway/send.ts';
 import { createJetStreamBroker, decode, encode, Subjects, type Broker, type Stoppable } from '../broker/index.ts';
 import { ChunkFormat, encodeChunkOption } from '../dns/edns.ts';
@@ -61,9 +61,7 @@ before(async () => {
       keysOf: (id) => (id === ALPHA ? alpha.pub : id === CHARLIE ? charlie.pub : undefined),
       sharesZone: (peer, zone) => peer === ALPHA && zone === ZONE,
     },
-    deliver: async (a) => {
-      await broker.publish(subjects.work('agent', a.sender), encode(a), { msgId: `${a.sender}/${a.distributionId}/${a.digest}` });
-    },
+    deliver: async (a) => !(await broker.publish(subjects.work('agent', a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
     windowMs: 60_000,
   });
   server = new DnsServer({

@@ -71,10 +71,14 @@ export interface ReceiverOptions {
   readonly self: Fqdn;
   readonly own: OwnKeys;
   readonly peers: PeerDirectory;
-  /** KV bucket for replay records and cached confirms; its entries must outlive the window. */
+  /** KV bucket for replay records; its entries must outlive the window. */
   readonly replay: KvBucket;
-  /** Hands an accepted message to the agent (durably) before the confirm is sent. */
-  readonly deliver: (m: Accepted) => Promise<void>;
+  /**
+   * Hands an accepted message to the agent (durably) before the confirm is sent; resolves false
+   * when it was a duplicate of one delivered before (same sender, distid and plaintext: publish
+   * with msgId `deliveryId(m)` and return `!ack.duplicate`).
+   */
+  readonly deliver: (m: Accepted) => Promise<boolean>;
   /** Accepted clock skew either way, ms. Default 300 000. */
   readonly windowMs?: number;
   /** Largest envelope taken inline, bytes; larger messages must use query mode. Default 60 000. */
@@ -115,9 +119,9 @@ function identitiesOf(m: Message): { from: Fqdn; to: Fqdn | undefined; zone: Fqd
   }
 }
 
-interface CachedConfirm {
-  readonly digest: string;
-  readonly confirm: string;
+/** The de-duplication id of an accepted message on the agent's queue. */
+export function deliveryId(m: Accepted): string {
+  return `${m.sender}/${m.distributionId}/${m.digest}`;
 }
 
 export class Receiver {
@@ -200,13 +204,9 @@ export class Receiver {
     if (ids.zone !== undefined && !this.#o.peers.sharesZone(sender, ids.zone)) throw new Refused('zone', Rcode.REFUSED, `${ids.zone} does not list both ${sender} and ${this.#o.self} in HSYNC`);
 
     const digest = sha256(plain);
-    const cacheKey = `confirm.${zoneKeyPart(sender)}.${distId}`;
-    const cached = await this.#o.replay.get(cacheKey);
-    if (cached !== undefined) {
-      const c = JSON.parse(new TextDecoder().decode(cached.value)) as CachedConfirm;
-      if (c.digest === digest) return { reply: await this.#confirmReply(sender, keys, c.confirm, now), outcome: { kind: 'retry' } };
-    }
-    await this.#o.deliver({ sender, distributionId: distId, message, digest, receivedAt: now });
+    // The agent's queue drops a second publish with the same msgId (sender, distid, plaintext):
+    // a TDNS-style retry is answered like the first time and not delivered again.
+    const fresh = await this.#o.deliver({ sender, distributionId: distId, message, digest, receivedAt: now });
     const confirm: Confirm = {
       type: 'confirm',
       sender: this.#o.self,
@@ -226,9 +226,7 @@ export class Receiver {
       rejectedCount: 0,
       time: now,
     };
-    const body = new TextDecoder().decode(encodeMessage(confirm));
-    await this.#o.replay.put(cacheKey, new TextEncoder().encode(JSON.stringify({ digest, confirm: body } satisfies CachedConfirm)));
-    return { reply: await this.#confirmReply(sender, keys, body, now), outcome: { kind: 'accepted' } };
+    return { reply: await this.#confirmReply(sender, keys, encodeMessage(confirm), now), outcome: { kind: fresh ? 'accepted' : 'retry' } };
   }
 
   /** Records (sender, signature) once; a second time is an exact replay. */
@@ -241,8 +239,8 @@ export class Receiver {
     }
   }
 
-  async #confirmReply(sender: Fqdn, keys: PeerKeys, body: string, now: number): Promise<NotifyReply> {
-    const sealed = await seal({ body: new TextEncoder().encode(body), recipient: sender, time: now, sender: this.#o.own, to: keys });
+  async #confirmReply(sender: Fqdn, keys: PeerKeys, body: Uint8Array, now: number): Promise<NotifyReply> {
+    const sealed = await seal({ body, recipient: sender, time: now, sender: this.#o.own, to: keys });
     return {
       rcode: Rcode.NOERROR,
       aa: true,
