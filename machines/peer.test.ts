@@ -129,7 +129,11 @@ test('peer: failed discovery retries with backoff on its deadline', () => {
   assert.equal(h.actor.getSnapshot().context.deadlines['discover'], 220);
   h.send({ type: 'deadline', id: 'discover', at: 220 });
   assert.deepEqual(h.take(), ['discover agent.bravo.example.']);
+  // Discovery runs again, under a watchdog in case its result is lost.
+  assert.equal(h.actor.getSnapshot().context.deadlines['discover'], 220 + timing.maxDiscoverMs);
+  h.send({ type: 'discovered', endpoint: 'e', keyId: 'k', at: 300 });
   assert.equal(h.actor.getSnapshot().context.deadlines['discover'], undefined);
+  assert.equal(h.actor.getSnapshot().context.deadlines['hello'], 300 + BEAT, 'the HELLO watchdog');
 });
 
 test('peer: created without input, as the actor host does, it takes identities from the zones event', () => {

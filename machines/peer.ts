@@ -129,6 +129,8 @@ export const peerMachine = setup({
         deadlines: { ...context.deadlines, discover: event.at + wait },
       };
     }),
+    armDiscoverWatchdog: assign(({ context, event }) => ({ deadlines: { ...context.deadlines, discover: event.at + context.timing.maxDiscoverMs } })),
+    armHelloWatchdog: assign(({ context, event }) => ({ deadlines: { ...context.deadlines, hello: event.at + context.timing.beatMs } })),
     clearDiscover: assign(({ context }) => ({ deadlines: without(context.deadlines, 'discover') })),
     chooseHelloZone: assign(({ context, event }) => {
       // A zone the event names (a new one) first; else the first shared zone.
@@ -192,7 +194,8 @@ export const peerMachine = setup({
     },
     // Discovery runs; a failure is retried with backoff.
     needed: {
-      entry: [{ type: 'discover', params: ({ context }) => ({ peer: context.peer }) }],
+      // The watchdog: a discovery whose result never comes (a crash) is started again.
+      entry: ['armDiscoverWatchdog', { type: 'discover', params: ({ context }) => ({ peer: context.peer }) }],
       on: {
         zones: [{ guard: 'noZones', target: 'retired', actions: ['clearAll', 'setZones', 'entered'] }, { actions: 'setZones' }],
         discovered: { target: 'linked', actions: ['setEndpoint', 'clearDiscover', 'entered'] },
@@ -222,7 +225,8 @@ export const peerMachine = setup({
       states: {
         // Endpoint and key known: HELLO goes out at once, and again on "retry later".
         known: {
-          entry: ['chooseHelloZone', sendHelloNow],
+          // The watchdog: a HELLO whose answer never comes is sent again after a beat interval.
+          entry: ['chooseHelloZone', 'armHelloWatchdog', sendHelloNow],
           on: {
             helloAnswer: { guard: 'helloAccepted', target: 'introduced', actions: ['clearHello', 'entered'] },
             // The peer introduced itself first: answer with our HELLO now, not at the retry.

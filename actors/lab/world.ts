@@ -21,6 +21,8 @@ export interface WorldZone {
 export interface SignedWorld {
   /** Where each zone is served. */
   readonly servers: ReadonlyMap<Fqdn, Peer>;
+  /** Each zone's signed data, for a server that answers for all of them at once. */
+  readonly sources: readonly SignedZoneSource[];
   /** The root's DS in presentation form (`. IN DS …`), for a resolver's trust anchor. */
   readonly trustAnchor: string;
   /** Absolute path of a file holding the trust anchor. */
@@ -44,6 +46,7 @@ export async function startSignedWorld(dir: string, zones: readonly WorldZone[])
   const extra = new Map<Fqdn, string[]>();
   const servers = new Map<Fqdn, Peer>();
   const running: DnsServer[] = [];
+  const sources: SignedZoneSource[] = [];
   let trustAnchor = '';
   try {
     for (const origin of order) {
@@ -59,7 +62,9 @@ export async function startSignedWorld(dir: string, zones: readonly WorldZone[])
       const keys = [generateKey(origin, 13, 257), generateKey(origin, 13, 256)];
       const signed = SignedZone.sign(records, { origin, keys });
       const server = new DnsServer({ address: '127.0.0.1', port: 0 });
-      server.setZone(new SignedZoneSource(signed));
+      const source = new SignedZoneSource(signed);
+      sources.push(source);
+      server.setZone(source);
       const { port } = await server.start();
       running.push(server);
       servers.set(origin, { address: '127.0.0.1', port });
@@ -76,6 +81,7 @@ export async function startSignedWorld(dir: string, zones: readonly WorldZone[])
   await writeFile(trustAnchorFile, `${trustAnchor}\n`);
   return {
     servers,
+    sources,
     trustAnchor,
     trustAnchorFile,
     stop: async () => {

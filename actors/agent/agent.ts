@@ -1,0 +1,284 @@
+// The agent (first part): follows each configured zone's apex HSYNC + HSYNCPARAM at the owner's
+// primary (at start, on the primary's NOTIFY, and every `recheckMs`), analyses it, and runs one
+// peer machine per remote provider on the actor host. The machines' effects are bound here:
+// discovery through the validating resolver, HELLO and BEAT through the transport; their
+// results come back to the machines as durable work. Messages the gateway accepted arrive on the
+// agent's queue and become machine events. It also answers the gateway's two questions (is this
+// a peer, and do we share this zone) from the same analyses.
+import type { Broker, Stoppable } from '../../broker/types.ts';
+import { decode } from '../../broker/codec.ts';
+import type { Fqdn } from '../../dns/name.ts';
+import { query } from '../../dns/net/client.ts';
+import { Rcode, RRType } from '../../dns/types.ts';
+import { peerMachine, type PeerContext, type PeerTiming } from '../../machines/peer.ts';
+import { peerKeys, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
+import { analyseHsync, problemText, type HsyncAnalysis } from '../../protocol/hsync-analysis.ts';
+import type { Endpoint } from '../../protocol/discovery.ts';
+import type { Message } from '../../protocol/messages.ts';
+import type { ProviderConfig, ZoneConfig } from '../config.ts';
+import type { Accepted, PeerDirectory } from '../gateway/receive.ts';
+import { sendMessage } from '../gateway/send.ts';
+import { ActorHost, type MachineView } from '../host.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { discoverPeer } from './discovery.ts';
+
+/** The queue the gateway delivers accepted messages to. */
+export const AGENT_INBOX = 'agent';
+const PEER_KIND = 'peer';
+const PEER_ID = 'peer';
+
+export interface AgentOptions {
+  readonly config: ProviderConfig;
+  readonly own: OwnKeys;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Re-read every zone's HSYNC this often, ms. Default 60 000. */
+  readonly recheckMs?: number;
+  /** Peer machine timing (beat interval from the config unless given). */
+  readonly timing?: Partial<PeerTiming>;
+}
+
+/** A peer as `mpdns ctl peers` shows it. */
+export interface PeerView {
+  readonly label: string;
+  readonly identity: string;
+  readonly state: string;
+  /** ISO 8601 time the state was entered. */
+  readonly since: string;
+  readonly zones: readonly string[];
+  readonly lastError?: string;
+}
+
+interface Discovered {
+  readonly keys: PeerKeys;
+  readonly endpoint: Endpoint;
+}
+
+/** The operator's name of a peer machine's state value. */
+export function peerStateName(value: unknown): string {
+  if (typeof value === 'string') return value === 'retired' ? 'RETIRED' : value.toUpperCase();
+  if (typeof value === 'object' && value !== null) {
+    const linked = (value as { linked?: unknown }).linked;
+    if (typeof linked === 'string') return linked.toUpperCase();
+    const alive = typeof linked === 'object' && linked !== null ? (linked as { alive?: unknown }).alive : undefined;
+    if (typeof alive === 'string') return alive.toUpperCase();
+  }
+  return 'UNKNOWN';
+}
+
+export class Agent implements PeerDirectory {
+  readonly #o: AgentOptions;
+  readonly #timing: PeerTiming;
+  readonly #analyses = new Map<Fqdn, HsyncAnalysis>();
+  readonly #sharedSent = new Map<Fqdn, string>();
+  readonly #discovered = new Map<Fqdn, Discovered>();
+  readonly #labels = new Map<Fqdn, string>();
+  #host!: ActorHost;
+  #inbox: Stoppable | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  private constructor(opts: AgentOptions) {
+    this.#o = opts;
+    this.#timing = { beatMs: opts.config.beatSeconds * 1000, helloRetryMs: 20, discoverRetryMs: 500, maxDiscoverMs: 30_000, ...opts.timing };
+  }
+
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const a = new Agent(opts);
+    const machine = peerMachine.provide({
+      actions: {
+        discover: (_, p) => a.#discover(p.peer as Fqdn),
+        sendHello: (_, p) => a.#hello(p.peer as Fqdn, p.zone as Fqdn),
+        sendBeat: (_, p) => a.#beat(p.peer as Fqdn, p.zones as Fqdn[]),
+      },
+    });
+    a.#host = await ActorHost.open({ broker: opts.broker, kinds: [{ kind: PEER_KIND, machine }], queue: 'peers', bucket: 'peers', logger: opts.logger, idleMs: 0 });
+    await a.#host.acquireAll();
+    a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onMessage(decode(m.data) as Accepted), { concurrency: 8 });
+    await a.refreshAll();
+    const recheck = opts.recheckMs ?? 60_000;
+    a.#timer = setInterval(() => void a.refreshAll(), recheck);
+    a.#timer.unref();
+    return a;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#inbox?.stop();
+    await this.#host.stop();
+  }
+
+  // ---- zones ----
+
+  /** Re-reads every configured zone. */
+  async refreshAll(): Promise<void> {
+    await Promise.all(this.#o.config.zones.map((z) => this.refresh(z.name)));
+  }
+
+  /** Re-reads one zone's HSYNC + HSYNCPARAM at its primary (the NOTIFY handler calls this). */
+  async refresh(zone: Fqdn): Promise<void> {
+    const z = this.#o.config.zones.find((c) => c.name === zone);
+    if (z === undefined || this.#stopped) return;
+    let analysis: HsyncAnalysis;
+    try {
+      const [hsync, hsyncparam] = await Promise.all([fetchRdatas(z, RRType.HSYNC), fetchRdatas(z, RRType.HSYNCPARAM)]);
+      analysis = analyseHsync({ zone, self: this.#o.config.identity, hsync, hsyncparam });
+    } catch (e) {
+      this.#o.logger.warn({ zone, err: e instanceof Error ? e.message : String(e) }, 'HSYNC not readable at the primary');
+      return;
+    }
+    const before = this.#analyses.get(zone);
+    this.#analyses.set(zone, analysis);
+    for (const p of analysis.problems) this.#o.logger.warn({ zone, problem: p.kind }, problemText(p));
+    if (before === undefined || JSON.stringify(before.providers) !== JSON.stringify(analysis.providers)) {
+      this.#o.logger.info({ zone, membership: analysis.membership, peers: analysis.peers.map((p) => `${p.label}:${p.state}`) }, 'HSYNC analysed');
+    }
+    for (const p of analysis.providers) this.#labels.set(p.identity, p.label);
+    await this.#publishShared();
+  }
+
+  /** Zones each peer shares with us (both listed ON), sent to its machine when they change. */
+  async #publishShared(): Promise<void> {
+    const shared = new Map<Fqdn, string[]>();
+    for (const a of this.#analyses.values()) {
+      if (a.membership !== 'on') continue;
+      for (const p of a.peers) if (p.state === 'ON') shared.set(p.identity, [...(shared.get(p.identity) ?? []), a.zone]);
+    }
+    const peers = new Set<Fqdn>([...shared.keys(), ...this.#sharedSent.keys()]);
+    const at = Date.now();
+    for (const peer of peers) {
+      const zones = [...(shared.get(peer) ?? [])].sort();
+      const key = zones.join(' ');
+      if (this.#sharedSent.get(peer) === key) continue;
+      this.#sharedSent.set(peer, key);
+      if (zones.length === 0) this.#discovered.delete(peer);
+      await this.#submit(peer, { type: 'zones', peer, self: this.#o.config.identity, zones, timing: this.#timing, at });
+    }
+  }
+
+  // ---- the gateway's questions ----
+
+  keysOf(identity: Fqdn): PeerKeys | undefined {
+    return this.#sharedSent.get(identity) ? this.#discovered.get(identity)?.keys : undefined;
+  }
+
+  sharesZone(peer: Fqdn, zone: Fqdn): boolean {
+    const a = this.#analyses.get(zone);
+    return a !== undefined && a.membership === 'on' && a.peers.some((p) => p.identity === peer && p.state === 'ON');
+  }
+
+  // ---- effects of the peer machines ----
+
+  #submit(peer: Fqdn, event: { type: string; at: number; [k: string]: unknown }): Promise<unknown> {
+    if (this.#stopped) return Promise.resolve();
+    return this.#host.submit({ zone: peer, machineId: PEER_ID, kind: PEER_KIND, event }).catch((e: unknown) => {
+      this.#o.logger.warn({ peer, event: event.type, err: e instanceof Error ? e.message : String(e) }, 'machine event not queued');
+    });
+  }
+
+  #discover(peer: Fqdn): void {
+    void (async () => {
+      try {
+        const d = await discoverPeer(peer, { resolver: this.#o.config.resolver, insecure: this.#o.config.insecure });
+        this.#discovered.set(peer, { keys: await peerKeys(d.jwk, `JWK of ${peer}`), endpoint: d.endpoint });
+        this.#o.metrics.inc('mpdns_discoveries_total', 'Peer discoveries by outcome', { outcome: 'ok' });
+        await this.#submit(peer, { type: 'discovered', endpoint: `${d.endpoint.addresses[0] ?? ''}:${d.endpoint.port}`, keyId: d.keyId, at: Date.now() });
+      } catch (e) {
+        this.#o.metrics.inc('mpdns_discoveries_total', 'Peer discoveries by outcome', { outcome: 'failed' });
+        const reason = e instanceof Error ? e.message : String(e);
+        this.#o.logger.info({ peer, reason }, 'discovery failed');
+        await this.#submit(peer, { type: 'discoveryFailed', reason, at: Date.now() });
+      }
+    })();
+  }
+
+  #send(peer: Fqdn, type: 'hello' | 'beat', build: () => Message, done: (ok: boolean, reason: string) => Promise<unknown>): void {
+    void (async () => {
+      const d = this.#discovered.get(peer);
+      if (d === undefined) {
+        await done(false, 'not discovered');
+        return;
+      }
+      try {
+        await sendMessage({ identity: peer, keys: d.keys, endpoint: d.endpoint }, build(), { self: this.#o.config.identity, own: this.#o.own, timeoutMs: 3000 });
+        this.#o.metrics.inc('mpdns_messages_sent_total', 'Messages sent to peers by type and outcome', { type, outcome: 'confirmed' });
+        await done(true, '');
+      } catch (e) {
+        this.#o.metrics.inc('mpdns_messages_sent_total', 'Messages sent to peers by type and outcome', { type, outcome: 'failed' });
+        await done(false, e instanceof Error ? e.message : String(e));
+      }
+    })();
+  }
+
+  #hello(peer: Fqdn, zone: Fqdn): void {
+    this.#send(
+      peer,
+      'hello',
+      () => ({ type: 'hello', sender: this.#o.config.identity, recipient: peer, zone, time: Date.now() }),
+      (ok, reason) => this.#submit(peer, { type: 'helloAnswer', zone, result: ok ? 'accepted' : 'retry', ...(ok ? {} : { reason }), at: Date.now() }),
+    );
+  }
+
+  #beat(peer: Fqdn, zones: readonly Fqdn[]): void {
+    this.#send(
+      peer,
+      'beat',
+      () => ({ type: 'beat', sender: this.#o.config.identity, recipient: peer, interval: this.#o.config.beatSeconds, zones, time: Date.now() }),
+      async (ok) => (ok ? this.#submit(peer, { type: 'beatConfirmed', at: Date.now() }) : undefined),
+    );
+  }
+
+  // ---- messages from peers ----
+
+  async #onMessage(a: Accepted): Promise<void> {
+    this.#o.metrics.inc('mpdns_messages_received_total', 'Messages accepted from peers by type', { type: a.message.type });
+    const at = Date.now();
+    if (a.message.type === 'hello') await this.#submit(a.sender, { type: 'helloReceived', zone: a.message.zone, at });
+    else if (a.message.type === 'beat') await this.#submit(a.sender, { type: 'beatReceived', at });
+  }
+
+  // ---- views ----
+
+  /** Every peer machine, for `ctl peers`. */
+  async peers(): Promise<PeerView[]> {
+    const out: PeerView[] = [];
+    for (const identity of [...this.#sharedSent.keys()].sort()) {
+      const v: MachineView | undefined = await this.#host.view(identity, PEER_ID);
+      if (v === undefined) continue;
+      const c = v.context as PeerContext;
+      out.push({
+        label: this.#labels.get(identity) ?? '',
+        identity,
+        state: peerStateName(v.value),
+        since: new Date(c.since).toISOString(),
+        zones: c.zones,
+        ...(c.lastError !== undefined ? { lastError: c.lastError } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** Every configured zone's analysis, for `ctl zones`. */
+  zones(): { zone: string; membership: string; providers: { label: string; identity: string; state: string; roles: string[] }[]; problems: string[] }[] {
+    return this.#o.config.zones.map((z) => {
+      const a = this.#analyses.get(z.name);
+      return {
+        zone: z.name,
+        membership: a?.membership ?? 'unknown',
+        providers: (a?.providers ?? []).map((p) => ({ label: p.label, identity: p.identity, state: p.state, roles: Object.entries(p.roles).filter(([, v]) => v).map(([k]) => k) })),
+        problems: (a?.problems ?? []).map(problemText),
+      };
+    });
+  }
+}
+
+/** The RDATA of one apex RRset at the zone's primary (TCP, no recursion). */
+async function fetchRdatas(z: ZoneConfig, type: number): Promise<Uint8Array[]> {
+  const r = await query(z.primary, z.name, type, { tcp: true, timeoutMs: 3000 });
+  if (r.message.rcode !== Rcode.NOERROR) throw new Error(`${z.name} type ${type} at ${z.primary.address}:${z.primary.port}: rcode ${r.message.rcode}`);
+  return r.message.answer.filter((rr) => rr.type === type && rr.name === z.name).map((rr) => rr.rdata);
+}
+

@@ -1,0 +1,278 @@
+// `mpdns lab`, first version: a multi-provider world on loopback in one process. It writes and
+// serves a signed root, a parent for every TLD and each provider's identity zone with its
+// discovery records (URI, SVCB, A, JWK), starts a validating Unbound over them (or, without
+// Unbound, says "insecure" and lets discovery read the zones directly), starts the zone owner's
+// primary (`mpdns serve` on DIR/owner/, a child process: edit a zone file and SIGHUP it), and
+// for each provider its gateway and agent on the embedded broker. DIR/lab.json is the contract
+// for scripts, written atomically once everything listens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createEmbeddedBroker, EmbeddedHub } from '../../broker/embedded.ts';
+import { encode } from '../../broker/codec.ts';
+import { Subjects } from '../../broker/subjects.ts';
+import type { Broker } from '../../broker/types.ts';
+import { writeFileAtomic } from '../../dns/files/atomic.ts';
+import { parentName, parseName } from '../../dns/name.ts';
+import { query } from '../../dns/net/client.ts';
+import { DnsServer } from '../../dns/net/server.ts';
+import type { Peer } from '../../dns/net/transport.ts';
+import { Rcode, RRType } from '../../dns/types.ts';
+import { ownKeys } from '../../protocol/envelope.ts';
+import { Agent, AGENT_INBOX } from '../agent/agent.ts';
+import { startControl, type ControlServer } from '../agent/control.ts';
+import type { ProviderConfig } from '../config.ts';
+import { CHUNK_QTYPE, deliveryId, Receiver } from '../gateway/receive.ts';
+import type { Logger } from '../logger.ts';
+import { Metrics } from '../metrics.ts';
+import { freePort } from './ports.ts';
+import { startUnbound, type Resolver } from './unbound.ts';
+import { startSignedWorld, type SignedWorld } from './world.ts';
+
+export interface LabZone {
+  readonly name: string;
+  readonly hsync: readonly string[];
+  readonly servers: readonly string[];
+  readonly signers: readonly string[];
+  readonly nsmgmt: 'owner' | 'agent';
+  readonly parentsync: 'owner' | 'agent';
+}
+
+export interface LabProvider {
+  readonly label: string;
+  readonly identity: string;
+  readonly nameservers: readonly string[];
+  /** `owner` or another provider's label. */
+  readonly upstream: string;
+  readonly signs: boolean;
+}
+
+export interface LabConfig {
+  readonly zones: readonly LabZone[];
+  readonly providers: readonly LabProvider[];
+}
+
+/** The issue's three-provider example. */
+export const DEFAULT_LAB: LabConfig = {
+  zones: [{ name: 'customer.zone.', hsync: ['alpha', 'bravo', 'echo'], servers: ['alpha', 'bravo', 'echo'], signers: [], nsmgmt: 'agent', parentsync: 'owner' }],
+  providers: [
+    { label: 'alpha', identity: 'agent.alpha.example.', nameservers: ['ns1.alpha.example.'], upstream: 'owner', signs: false },
+    { label: 'bravo', identity: 'agent.bravo.example.', nameservers: ['ns1.bravo.example.'], upstream: 'owner', signs: false },
+    { label: 'echo', identity: 'agent.echo.example.', nameservers: ['ns.echo.example.'], upstream: 'alpha', signs: false },
+  ],
+};
+
+export interface LabJson {
+  readonly resolver: { address: string; validating: boolean; trustAnchor: string | null };
+  readonly owner: { address: string; pid: number; zones: Record<string, string> };
+  readonly providers: { label: string; identity: string; signs: boolean; gateway: string; control: string; metrics: string; pids: { agent: number; gateway: number } }[];
+}
+
+export interface Lab {
+  readonly dir: string;
+  readonly json: LabJson;
+  readonly agents: ReadonlyMap<string, Agent>;
+  stop(): Promise<void>;
+}
+
+export interface LabOptions {
+  readonly dir: string;
+  readonly config?: LabConfig;
+  readonly beatSeconds?: number;
+  readonly logger: Logger;
+  /** Progress lines while it starts. */
+  readonly progress?: (line: string) => void;
+  /** The mpdns command for the owner's primary. Default: bin/mpdns of this checkout. */
+  readonly mpdns?: string;
+}
+
+const addr = (p: Peer): string => `${p.address}:${p.port}`;
+
+/** One line per record: `<owner> <ttl> IN <TYPE> <rdata>`, the contract for owner zone files. */
+export function ownerZoneText(zone: LabZone, providers: readonly LabProvider[]): string {
+  const name = parseName(zone.name);
+  const listed = providers.filter((p) => zone.hsync.includes(p.label));
+  const lines = [`${name} 3600 IN SOA ns.owner.${name} hostmaster.${name} 1 7200 3600 1209600 300`];
+  for (const p of listed) for (const ns of p.nameservers) lines.push(`${name} 3600 IN NS ${parseName(ns)}`);
+  for (const p of listed) {
+    const upstream = p.upstream === 'owner' ? '.' : p.upstream;
+    lines.push(`${name} 3600 IN HSYNC ON ${p.label} ${parseName(p.identity)} ${upstream}`);
+  }
+  const params = [`servers="${zone.servers.join(',')}"`];
+  if (zone.signers.length > 0) params.push(`signers="${zone.signers.join(',')}"`);
+  params.push(`nsmgmt="${zone.nsmgmt}"`, `parentsync="${zone.parentsync}"`);
+  lines.push(`${name} 3600 IN HSYNCPARAM ${params.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`lab: ${what} did not come up within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startLab(opts: LabOptions): Promise<Lab> {
+  const cfg = opts.config ?? DEFAULT_LAB;
+  const dir = resolve(opts.dir);
+  const say = opts.progress ?? (() => {});
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    await mkdir(join(dir, 'owner'), { recursive: true });
+    // Keys and ports per provider, so that the identity zones can name them before signing.
+    const ports = new Map<string, { gateway: Peer; notify: Peer; control: Peer }>();
+    const keys = new Map<string, object>();
+    const idZones: { origin: string; records: string[] }[] = [];
+    for (const p of cfg.providers) {
+      await mkdir(join(dir, p.label), { recursive: true });
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const priv = await exportJWK(privateKey);
+      keys.set(p.label, priv);
+      await writeFileAtomic(join(dir, p.label, 'key.jwk'), `${JSON.stringify(priv)}\n`, { mode: 0o600 });
+      const { d: _d, ...pub } = priv;
+      const here = { gateway: { address: '127.0.0.1', port: await freePort() }, notify: { address: '127.0.0.1', port: await freePort() }, control: { address: '127.0.0.1', port: await freePort() } };
+      ports.set(p.label, here);
+      const id = parseName(p.identity);
+      const host = `dns.${id}`;
+      idZones.push({
+        origin: parentName(id) ?? id,
+        records: [
+          `_dns._tcp.${id} 60 IN URI 10 1 "dns://${host.slice(0, -1)}:${here.gateway.port}/"`,
+          `${host} 60 IN SVCB 1 . port=${here.gateway.port} ipv4hint=127.0.0.1`,
+          `${host} 60 IN A 127.0.0.1`,
+          `${host} 60 IN JWK ${Buffer.from(JSON.stringify(pub)).toString('base64url')}`,
+        ],
+      });
+    }
+    say('signing the lab root, TLDs and identity zones');
+    const world: SignedWorld = await startSignedWorld(dir, idZones);
+    stops.push(() => world.stop());
+    let resolver: Resolver | undefined;
+    let resolverAddress: Peer;
+    try {
+      resolver = await startUnbound(dir, world.servers, world.trustAnchorFile);
+      stops.push(() => resolver?.stop() ?? Promise.resolve());
+      resolverAddress = resolver.address;
+      say(`validating Unbound on ${addr(resolverAddress)}`);
+    } catch (e) {
+      // No Unbound: discovery reads the lab's zones from one server, unvalidated, and says so.
+      const direct = new DnsServer({ address: '127.0.0.1', port: 0 });
+      for (const source of world.sources) direct.setZone(source);
+      const { port } = await direct.start();
+      stops.push(() => direct.stop());
+      resolverAddress = { address: '127.0.0.1', port };
+      say(`INSECURE: no validating resolver (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const validating = resolver !== undefined;
+
+    // The zone owner's primary.
+    const ownerPort = await freePort();
+    const zoneFiles: Record<string, string> = {};
+    const serveArgs = ['serve', '--listen', `127.0.0.1:${ownerPort}`];
+    for (const z of cfg.zones) {
+      const file = join(dir, 'owner', `${parseName(z.name).slice(0, -1)}.zone`);
+      await writeFile(file, ownerZoneText(z, cfg.providers));
+      zoneFiles[parseName(z.name)] = file;
+      serveArgs.push('--zone', `${file}:${parseName(z.name)}`);
+    }
+    for (const p of cfg.providers) serveArgs.push('--notify', addr(ports.get(p.label)?.notify ?? { address: '127.0.0.1', port: 0 }));
+    const mpdns = opts.mpdns ?? join(import.meta.dirname, '..', '..', 'bin', 'mpdns');
+    const owner: ChildProcess = spawn(mpdns, serveArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let ownerErr = '';
+    owner.stderr?.on('data', (b: Buffer) => (ownerErr += b.toString()));
+    stops.push(async () => {
+      if (owner.exitCode === null && owner.signalCode === null) {
+        const gone = new Promise((r) => owner.once('exit', r));
+        owner.kill('SIGTERM');
+        await gone;
+      }
+    });
+    const ownerPeer = { address: '127.0.0.1', port: ownerPort };
+    await waitFor('the owner primary', async () => (await query(ownerPeer, parseName(cfg.zones[0]?.name ?? '.'), RRType.SOA, { timeoutMs: 500, attempts: 1 })).message.rcode === Rcode.NOERROR, 30_000).catch((e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}: ${ownerErr.slice(-400)}`);
+    });
+    say(`owner primary on ${addr(ownerPeer)} (pid ${owner.pid ?? 0})`);
+
+    // The providers.
+    const hub = new EmbeddedHub();
+    const agents = new Map<string, Agent>();
+    const providers: LabJson['providers'][number][] = [];
+    for (const p of cfg.providers) {
+      const here = ports.get(p.label);
+      if (here === undefined) continue;
+      const broker: Broker = createEmbeddedBroker({ hub, namespace: p.label });
+      stops.push(() => broker.close());
+      const metrics = new Metrics();
+      const config: ProviderConfig = {
+        identity: parseName(p.identity),
+        keyFile: join(dir, p.label, 'key.jwk'),
+        namespace: p.label,
+        resolver: resolverAddress,
+        insecure: !validating,
+        gateway: here.gateway,
+        control: here.control,
+        controlTokenFile: undefined,
+        beatSeconds: opts.beatSeconds ?? 2,
+        zones: cfg.zones.map((z) => ({ name: parseName(z.name), primary: ownerPeer })),
+      };
+      const own = await ownKeys(keys.get(p.label));
+      const logger = opts.logger.child({ provider: p.label });
+      const agent = await Agent.start({ config, own, broker, logger, metrics, recheckMs: 10_000 });
+      stops.push(() => agent.stop());
+      agents.set(p.label, agent);
+      const subjects = new Subjects(p.label);
+      const receiver = new Receiver({
+        self: config.identity,
+        own,
+        peers: agent,
+        replay: await broker.kv('gateway'),
+        deliver: async (a) => !(await broker.publish(subjects.work(AGENT_INBOX, a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
+      });
+      const gateway = new DnsServer({
+        address: here.gateway.address,
+        port: here.gateway.port,
+        notifyHandlers: new Map([
+          [
+            CHUNK_QTYPE,
+            async (m, ctx) => {
+              const r = await receiver.handle(m, ctx);
+              const labels = r.outcome.kind === 'refused' ? { outcome: 'refused', reason: r.outcome.reason } : { outcome: r.outcome.kind };
+              metrics.inc('mpdns_gateway_messages_total', 'Messages at the gateway by outcome and refusal reason', labels);
+              if (r.outcome.kind === 'refused') logger.info({ reason: r.outcome.reason, remote: ctx.remote.address }, r.outcome.detail);
+              return r.reply;
+            },
+          ],
+        ]),
+      });
+      await gateway.start();
+      stops.push(() => gateway.stop());
+      const notify = new DnsServer({ address: here.notify.address, port: here.notify.port, allowNotify: ['127.0.0.0/8'], onNotify: (zone) => void agent.refresh(zone) });
+      await notify.start();
+      stops.push(() => notify.stop());
+      const control: ControlServer = await startControl(here.control, agent, metrics);
+      stops.push(() => control.stop());
+      providers.push({ label: p.label, identity: config.identity, signs: p.signs, gateway: addr(here.gateway), control: `http://${addr(control.address)}`, metrics: `http://${addr(control.address)}/metrics`, pids: { agent: process.pid, gateway: process.pid } });
+      say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(control.address)}`);
+    }
+    const json: LabJson = {
+      resolver: { address: addr(resolverAddress), validating, trustAnchor: validating ? world.trustAnchorFile : null },
+      owner: { address: addr(ownerPeer), pid: owner.pid ?? 0, zones: zoneFiles },
+      providers,
+    };
+    await writeFileAtomic(join(dir, 'lab.json'), `${JSON.stringify(json, null, 2)}\n`);
+    return { dir, json, agents, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
