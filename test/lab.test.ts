@@ -1,7 +1,9 @@
 // The lab in one process: three providers reach mutual OPERATIONAL through discovery (signed
 // identity zones, Unbound validating), HELLO and BEAT over the JOSE transport; then the owner
 // adds a fourth provider to HSYNC (zone file edit + SIGHUP to the primary, NOTIFY to every
-// agent) and it becomes OPERATIONAL everywhere.
+// agent) and it becomes OPERATIONAL everywhere. A provider whose roles stop is DEGRADED and then
+// INTERRUPTED at the others, and OPERATIONAL again when it comes back (its peer machines
+// restored from the broker).
 import { strict as assert } from 'node:assert';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
@@ -61,6 +63,22 @@ test('lab: three providers reach mutual OPERATIONAL', async () => {
     { timeoutMs: 60_000, intervalMs: 200 },
   ).catch(explain);
   assert.deepEqual(await peersOf('delta'), [], 'delta is not listed yet: no peers');
+});
+
+const stateAt = async (viewer: string, peer: string): Promise<string | undefined> => (await peersOf(viewer)).find((v) => v.label === peer)?.state;
+
+test('lab: a provider that stops is DEGRADED, then INTERRUPTED at the others, and recovers', async () => {
+  assert.ok(lab !== undefined);
+  await lab.stopProvider('echo');
+  for (const state of ['DEGRADED', 'INTERRUPTED']) {
+    await pollUntil(`echo ${state} at alpha and bravo`, async () => (await stateAt('alpha', 'echo')) === state && (await stateAt('bravo', 'echo')) === state, { timeoutMs: 60_000, intervalMs: 100 }).catch(explain);
+  }
+  await lab.startProvider('echo');
+  await pollUntil(
+    'echo OPERATIONAL again, and its peers at echo',
+    async () => (await stateAt('alpha', 'echo')) === 'OPERATIONAL' && (await stateAt('bravo', 'echo')) === 'OPERATIONAL' && (await stateAt('echo', 'alpha')) === 'OPERATIONAL' && (await stateAt('echo', 'bravo')) === 'OPERATIONAL',
+    { timeoutMs: 60_000, intervalMs: 100 },
+  ).catch(explain);
 });
 
 test('lab: the owner adds a fourth provider, which becomes OPERATIONAL everywhere', async () => {

@@ -54,6 +54,9 @@ export interface PeerView {
 interface Discovered {
   readonly keys: PeerKeys;
   readonly endpoint: Endpoint;
+  readonly keyId: string;
+  /** When to look again (the records' smallest TTL). */
+  readonly expiresAt: number;
 }
 
 /** The operator's name of a peer machine's state value. */
@@ -74,6 +77,7 @@ export class Agent implements PeerDirectory {
   readonly #analyses = new Map<Fqdn, HsyncAnalysis>();
   readonly #sharedSent = new Map<Fqdn, string>();
   readonly #discovered = new Map<Fqdn, Discovered>();
+  readonly #discovering = new Map<Fqdn, Promise<Discovered>>();
   readonly #labels = new Map<Fqdn, string>();
   #host!: ActorHost;
   #inbox: Stoppable | undefined;
@@ -162,7 +166,43 @@ export class Agent implements PeerDirectory {
   // ---- the gateway's questions ----
 
   keysOf(identity: Fqdn): PeerKeys | undefined {
-    return this.#sharedSent.get(identity) ? this.#discovered.get(identity)?.keys : undefined;
+    if (!this.#sharedSent.get(identity)) return undefined;
+    const d = this.#discovered.get(identity);
+    // Not known (yet, or any more after a restart): look it up, so the peer's retry finds it.
+    if (d === undefined || d.expiresAt < Date.now()) this.#lookup(identity).catch(() => {});
+    return d?.keys;
+  }
+
+  /**
+   * Discovery results live in memory only: after a restart, or when their TTL runs out, the
+   * peer is looked up again (one lookup at a time per peer). A changed key or endpoint is told
+   * to the peer's machine, which introduces itself again.
+   */
+  #lookup(peer: Fqdn): Promise<Discovered> {
+    const running = this.#discovering.get(peer);
+    if (running !== undefined) return running;
+    const before = this.#discovered.get(peer);
+    const p = (async () => {
+      const d = await discoverPeer(peer, { resolver: this.#o.config.resolver, insecure: this.#o.config.insecure });
+      const found: Discovered = { keys: await peerKeys(d.jwk, `JWK of ${peer}`), endpoint: d.endpoint, keyId: d.keyId, expiresAt: Date.now() + d.ttlSeconds * 1000 };
+      this.#discovered.set(peer, found);
+      return found;
+    })().finally(() => this.#discovering.delete(peer));
+    this.#discovering.set(peer, p);
+    p.then(
+      (d) => {
+        if (before !== undefined && (before.keyId !== d.keyId || before.endpoint.port !== d.endpoint.port || before.endpoint.addresses[0] !== d.endpoint.addresses[0])) {
+          void this.#submit(peer, { type: 'discovered', endpoint: `${d.endpoint.addresses[0] ?? ''}:${d.endpoint.port}`, keyId: d.keyId, at: Date.now() });
+        }
+      },
+      () => {},
+    );
+    return p;
+  }
+
+  async #known(peer: Fqdn): Promise<Discovered> {
+    const d = this.#discovered.get(peer);
+    return d !== undefined && d.expiresAt >= Date.now() ? d : this.#lookup(peer);
   }
 
   sharesZone(peer: Fqdn, zone: Fqdn): boolean {
@@ -182,8 +222,7 @@ export class Agent implements PeerDirectory {
   #discover(peer: Fqdn): void {
     void (async () => {
       try {
-        const d = await discoverPeer(peer, { resolver: this.#o.config.resolver, insecure: this.#o.config.insecure });
-        this.#discovered.set(peer, { keys: await peerKeys(d.jwk, `JWK of ${peer}`), endpoint: d.endpoint });
+        const d = await this.#lookup(peer);
         this.#o.metrics.inc('mpdns_discoveries_total', 'Peer discoveries by outcome', { outcome: 'ok' });
         await this.#submit(peer, { type: 'discovered', endpoint: `${d.endpoint.addresses[0] ?? ''}:${d.endpoint.port}`, keyId: d.keyId, at: Date.now() });
       } catch (e) {
@@ -197,12 +236,8 @@ export class Agent implements PeerDirectory {
 
   #send(peer: Fqdn, type: 'hello' | 'beat', build: () => Message, done: (ok: boolean, reason: string) => Promise<unknown>): void {
     void (async () => {
-      const d = this.#discovered.get(peer);
-      if (d === undefined) {
-        await done(false, 'not discovered');
-        return;
-      }
       try {
+        const d = await this.#known(peer);
         await sendMessage({ identity: peer, keys: d.keys, endpoint: d.endpoint }, build(), { self: this.#o.config.identity, own: this.#o.own, timeoutMs: 3000 });
         this.#o.metrics.inc('mpdns_messages_sent_total', 'Messages sent to peers by type and outcome', { type, outcome: 'confirmed' });
         await done(true, '');

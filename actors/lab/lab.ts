@@ -10,8 +10,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { createEmbeddedBroker, EmbeddedHub } from '../../broker/embedded.ts';
-import { encode } from '../../broker/codec.ts';
-import { Subjects } from '../../broker/subjects.ts';
 import type { Broker } from '../../broker/types.ts';
 import { writeFileAtomic } from '../../dns/files/atomic.ts';
 import { parentName, parseName } from '../../dns/name.ts';
@@ -20,13 +18,12 @@ import { DnsServer } from '../../dns/net/server.ts';
 import type { Peer } from '../../dns/net/transport.ts';
 import { Rcode, RRType } from '../../dns/types.ts';
 import { ownKeys } from '../../protocol/envelope.ts';
-import { Agent, AGENT_INBOX } from '../agent/agent.ts';
-import { startControl, type ControlServer } from '../agent/control.ts';
+import type { Agent } from '../agent/agent.ts';
 import type { ProviderConfig } from '../config.ts';
-import { CHUNK_QTYPE, deliveryId, Receiver } from '../gateway/receive.ts';
 import type { Logger } from '../logger.ts';
 import { Metrics } from '../metrics.ts';
 import { freePort } from './ports.ts';
+import { startProviderRoles, type ProviderRoles } from './provider.ts';
 import { startUnbound, type Resolver } from './unbound.ts';
 import { startSignedWorld, type SignedWorld } from './world.ts';
 
@@ -72,7 +69,11 @@ export interface LabJson {
 export interface Lab {
   readonly dir: string;
   readonly json: LabJson;
-  readonly agents: ReadonlyMap<string, Agent>;
+  /** The running agent of a provider (undefined while it is stopped). */
+  agent(label: string): Agent | undefined;
+  /** Stops a provider's roles (gateway, agent, listeners); its broker state is kept. */
+  stopProvider(label: string): Promise<void>;
+  startProvider(label: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -203,9 +204,11 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     });
     say(`owner primary on ${addr(ownerPeer)} (pid ${owner.pid ?? 0})`);
 
-    // The providers.
+    // The providers: each with its own broker namespace, kept open across a stop and start of
+    // its roles (the persisted peer machines survive, as on a real broker).
     const hub = new EmbeddedHub();
-    const agents = new Map<string, Agent>();
+    const running = new Map<string, ProviderRoles>();
+    const starters = new Map<string, () => Promise<ProviderRoles>>();
     const providers: LabJson['providers'][number][] = [];
     for (const p of cfg.providers) {
       const here = ports.get(p.label);
@@ -227,42 +230,16 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       };
       const own = await ownKeys(keys.get(p.label));
       const logger = opts.logger.child({ provider: p.label });
-      const agent = await Agent.start({ config, own, broker, logger, metrics, recheckMs: 10_000 });
-      stops.push(() => agent.stop());
-      agents.set(p.label, agent);
-      const subjects = new Subjects(p.label);
-      const receiver = new Receiver({
-        self: config.identity,
-        own,
-        peers: agent,
-        replay: await broker.kv('gateway'),
-        deliver: async (a) => !(await broker.publish(subjects.work(AGENT_INBOX, a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
+      const start = (): Promise<ProviderRoles> => startProviderRoles({ config, own, broker, metrics, logger, notify: here.notify, recheckMs: 10_000 });
+      starters.set(p.label, start);
+      running.set(p.label, await start());
+      stops.push(async () => {
+        await running.get(p.label)?.stop();
+        running.delete(p.label);
       });
-      const gateway = new DnsServer({
-        address: here.gateway.address,
-        port: here.gateway.port,
-        notifyHandlers: new Map([
-          [
-            CHUNK_QTYPE,
-            async (m, ctx) => {
-              const r = await receiver.handle(m, ctx);
-              const labels = r.outcome.kind === 'refused' ? { outcome: 'refused', reason: r.outcome.reason } : { outcome: r.outcome.kind };
-              metrics.inc('mpdns_gateway_messages_total', 'Messages at the gateway by outcome and refusal reason', labels);
-              if (r.outcome.kind === 'refused') logger.info({ reason: r.outcome.reason, remote: ctx.remote.address }, r.outcome.detail);
-              return r.reply;
-            },
-          ],
-        ]),
-      });
-      await gateway.start();
-      stops.push(() => gateway.stop());
-      const notify = new DnsServer({ address: here.notify.address, port: here.notify.port, allowNotify: ['127.0.0.0/8'], onNotify: (zone) => void agent.refresh(zone) });
-      await notify.start();
-      stops.push(() => notify.stop());
-      const control: ControlServer = await startControl(here.control, agent, metrics);
-      stops.push(() => control.stop());
-      providers.push({ label: p.label, identity: config.identity, signs: p.signs, gateway: addr(here.gateway), control: `http://${addr(control.address)}`, metrics: `http://${addr(control.address)}/metrics`, pids: { agent: process.pid, gateway: process.pid } });
-      say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(control.address)}`);
+      const control = `http://${addr(here.control)}`;
+      providers.push({ label: p.label, identity: config.identity, signs: p.signs, gateway: addr(here.gateway), control, metrics: `${control}/metrics`, pids: { agent: process.pid, gateway: process.pid } });
+      say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(here.control)}`);
     }
     const json: LabJson = {
       resolver: { address: addr(resolverAddress), validating, trustAnchor: validating ? world.trustAnchorFile : null },
@@ -270,7 +247,21 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       providers,
     };
     await writeFileAtomic(join(dir, 'lab.json'), `${JSON.stringify(json, null, 2)}\n`);
-    return { dir, json, agents, stop: stopAll };
+    return {
+      dir,
+      json,
+      agent: (label) => running.get(label)?.agent,
+      stopProvider: async (label) => {
+        await running.get(label)?.stop();
+        running.delete(label);
+      },
+      startProvider: async (label) => {
+        const start = starters.get(label);
+        if (start === undefined) throw new Error(`lab: no provider "${label}"`);
+        if (!running.has(label)) running.set(label, await start());
+      },
+      stop: stopAll,
+    };
   } catch (e) {
     await stopAll();
     throw e;
