@@ -13,4 +13,5 @@ export * from './tsig.ts';
 export * from './zone.ts';
 export * from './zone-lookup.ts';
 export * from './zone-diff.ts';
+export * from './zone-source.ts';
 export * from './zonefile/index.ts';

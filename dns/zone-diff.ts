@@ -3,7 +3,8 @@
 // and added whole with the new TTL; the SOA is always first in both lists.
 import { ZoneError } from './errors.ts';
 import type { RR } from './rr.ts';
-import { rrsetRecords, serialOfSoaRdata, type RRset, type Zone, type ZoneDiff } from './zone.ts';
+import { soaSerial } from './rdata/soa.ts';
+import { rrsetRecords, type RRset, type Zone, type ZoneDiff } from './zone.ts';
 import { RRType } from './types.ts';
 
 function hexKey(b: Uint8Array): string {
@@ -56,8 +57,8 @@ export function diffZones(from: Zone, to: Zone): ZoneDiff {
   const toSoa = to.soaRR();
   const soaChanged = removed.length > 0 || added.length > 0 || hexKey(fromSoa.rdata) !== hexKey(toSoa.rdata) || fromSoa.ttl !== toSoa.ttl;
   return {
-    fromSerial: serialOfSoaRdata(fromSoa.rdata),
-    toSerial: serialOfSoaRdata(toSoa.rdata),
+    fromSerial: soaSerial(fromSoa.rdata),
+    toSerial: soaSerial(toSoa.rdata),
     removed: soaChanged ? [fromSoa, ...removed] : removed,
     added: soaChanged ? [toSoa, ...added] : added,
   };

@@ -2,6 +2,7 @@
 // plugin/file/lookup_test.go shape).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { WireError } from './errors.ts';
 import { parseName } from './name.ts';
 import { typeFromString } from './types.ts';
 import { rrsetRecords, type RRset } from './zone.ts';
@@ -144,4 +145,6 @@ test('negative answers: the SOA TTL is min(TTL, MINIMUM) (RFC 2308 §3)', { time
   const soa = zone.soa;
   assert.equal(negativeTtl(soa.ttl, soa.rdata[0] as Uint8Array), 60);
   assert.equal(negativeTtl(30, soa.rdata[0] as Uint8Array), 30);
+  // SOA RDATA too short to hold the MINIMUM is a WireError (dns/rdata/soa.ts), not the SOA TTL.
+  assert.throws(() => negativeTtl(60, new Uint8Array(21)), WireError);
 });

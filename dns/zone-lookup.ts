@@ -12,6 +12,7 @@
 // chain.
 import { isSubdomain, nameToWire, replaceSuffix, type Fqdn } from './name.ts';
 import { readNameAt } from './rdata/wire.ts';
+import { soaMinimum } from './rdata/soa.ts';
 import { RRType } from './types.ts';
 import type { RRset, Zone } from './zone.ts';
 
@@ -73,10 +74,7 @@ export function additionalTarget(type: number, rdata: Uint8Array): Fqdn | undefi
 
 /** TTL of the SOA in a negative answer: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3). */
 export function negativeTtl(soaTtl: number, soaRdata: Uint8Array): number {
-  const o = soaRdata.length - 4;
-  if (o < 0) return soaTtl;
-  const minimum = (soaRdata[o] as number) * 0x1000000 + (((soaRdata[o + 1] as number) << 16) | ((soaRdata[o + 2] as number) << 8) | (soaRdata[o + 3] as number));
-  return Math.min(soaTtl, minimum);
+  return Math.min(soaTtl, soaMinimum(soaRdata));
 }
 
 /**

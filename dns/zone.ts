@@ -13,6 +13,7 @@
 // - Identical records (owner, type, class, RDATA) are kept once (RFC 2181 §5).
 import { ZoneError } from './errors.ts';
 import { compareNames, isSubdomain, nameLabelBytes, parentName, type Fqdn } from './name.ts';
+import { soaRdataWithSerial, soaSerial } from './rdata/soa.ts';
 import type { RR } from './rr.ts';
 import { serialAdd, serialGt } from './serial.ts';
 import { CLASS_IN } from './rr.ts';
@@ -140,27 +141,6 @@ function indexOfRdata(list: readonly Uint8Array[], rdata: Uint8Array): number {
   return -1;
 }
 
-/** The serial inside SOA RDATA (the 32-bit field 20 octets before the end). */
-export function serialOfSoaRdata(rdata: Uint8Array): number {
-  const o = rdata.length - 20;
-  if (o < 2) throw new ZoneError('SOA RDATA too short');
-  return (
-    (rdata[o] as number) * 0x1000000 +
-    (((rdata[o + 1] as number) << 16) | ((rdata[o + 2] as number) << 8) | (rdata[o + 3] as number))
-  );
-}
-
-/** A copy of SOA RDATA with another serial. */
-export function soaRdataWithSerial(rdata: Uint8Array, serial: number): Uint8Array {
-  const out = rdata.slice();
-  const o = out.length - 20;
-  out[o] = (serial >>> 24) & 0xff;
-  out[o + 1] = (serial >>> 16) & 0xff;
-  out[o + 2] = (serial >>> 8) & 0xff;
-  out[o + 3] = serial & 0xff;
-  return out;
-}
-
 /**
  * Sort key with the same order as compareNames (RFC 4034 §6.1): labels from the right, each
  * label's octets as characters, a 0x00 after each label (so a shorter label sorts first).
@@ -260,7 +240,7 @@ export class Zone {
   }
 
   get serial(): number {
-    return serialOfSoaRdata(this.soa.rdata[0] as Uint8Array);
+    return soaSerial(this.soa.rdata[0] as Uint8Array);
   }
 
   /** The RRset at (name, type), or undefined. */
@@ -583,18 +563,18 @@ export function rrsetRecords(set: RRset): RR[] {
  * Applies a change to the zone in place and returns the journal entry (old SOA removed and new
  * SOA added first). A diff that carries a new SOA must raise the serial (RFC 1982); a diff
  * without one gets the old serial + 1. Removing a record that is not there and adding one that
- * is are ignored (and left out of the entry). All or nothing: on ZoneError the zone is unchanged.
+ * is are ignored (and left out of the entry). All or nothing: on an error the zone is unchanged.
  */
 export function applyDiff(zone: Zone, change: { readonly removed: readonly RR[]; readonly added: readonly RR[] }): ZoneDiff {
   const oldSoa = zone.soaRR();
-  const fromSerial = serialOfSoaRdata(oldSoa.rdata);
+  const fromSerial = soaSerial(oldSoa.rdata);
   const newSoaIn = change.added.find((r) => r.type === RRType.SOA);
   let newSoa: RR;
   if (newSoaIn !== undefined) {
     if (change.added.filter((r) => r.type === RRType.SOA).length > 1) {
       throw new ZoneError('diff adds more than one SOA record', rrText(newSoaIn));
     }
-    const s = serialOfSoaRdata(newSoaIn.rdata);
+    const s = soaSerial(newSoaIn.rdata);
     if (!serialGt(s, fromSerial)) {
       throw new ZoneError(`diff does not raise the serial (${fromSerial} to ${s})`, rrText(newSoaIn));
     }
@@ -649,5 +629,5 @@ export function applyDiff(zone: Zone, change: { readonly removed: readonly RR[];
     for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
     throw err;
   }
-  return { fromSerial, toSerial: serialOfSoaRdata(newSoa.rdata), removed, added };
+  return { fromSerial, toSerial: soaSerial(newSoa.rdata), removed, added };
 }

@@ -6,15 +6,8 @@ import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
 import { decodeRdata } from '../rdata/index.ts';
 import { additionalTarget, negativeTtl, synthesizeCname } from '../zone-lookup.ts';
+import type { SourceAnswer } from '../zone-source.ts';
 import type { SignedZone } from './signer.ts';
-
-export interface DnssecAnswer {
-  readonly rcode: number;
-  readonly aa: boolean;
-  readonly answer: readonly RR[];
-  readonly authority: readonly RR[];
-  readonly additional: readonly RR[];
-}
 
 const MAX_CNAME_CHAIN = 8;
 const ADDRESS_TYPES = [RRType.A, RRType.AAAA] as const;
@@ -70,7 +63,7 @@ class Builder {
     }
   }
 
-  done(rcode: number, aa: boolean): DnssecAnswer {
+  done(rcode: number, aa: boolean): SourceAnswer {
     return { rcode, aa, answer: this.answer, authority: this.authority, additional: this.additional };
   }
 }
@@ -105,7 +98,7 @@ function withOwner(rrs: readonly RR[], owner: Fqdn): RR[] {
  * carries RRSIGs and the NSEC/NSEC3 records that prove a denial, a wildcard expansion or the
  * absence of a DS at an unsigned delegation.
  */
-export function answerQuery(z: SignedZone, qname: Fqdn, qtype: number, dnssecOk: boolean): DnssecAnswer {
+export function answerQuery(z: SignedZone, qname: Fqdn, qtype: number, dnssecOk: boolean): SourceAnswer {
   const b = new Builder(z, dnssecOk);
   let name = qname;
   for (let hops = 0; hops <= MAX_CNAME_CHAIN; hops++) {

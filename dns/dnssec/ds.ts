@@ -1,39 +1,25 @@
 // DS and CDS records from a DNSKEY (RFC 4034 §5, RFC 4509, RFC 6605) and the RFC 8078 delete signals.
 import { createHash } from 'node:crypto';
 import { nameToWire, type Fqdn } from '../name.ts';
-import { AlgorithmError, DnssecWireError } from './errors.ts';
+import { encodeRdata, type RdataOf } from '../rdata/index.ts';
+import { AlgorithmError, decodeDnssecRdata } from './errors.ts';
 import { keyTag } from './keytag.ts';
 
 export const DigestType = { SHA1: 1, SHA256: 2, SHA384: 4 } as const;
 
 const hashes: Record<number, string> = { 1: 'sha1', 2: 'sha256', 4: 'sha384' };
 
-/** The fields of DS (and CDS) RDATA. */
-export interface DsFields {
-  readonly keyTag: number;
-  readonly algorithm: number;
-  readonly digestType: number;
-  readonly digest: Uint8Array;
-}
+/** The fields of DS (and CDS) RDATA, as dns/rdata's descriptor table defines them. */
+export type DsFields = RdataOf<'DS'>;
 
+/** DS RDATA from its fields (dns/rdata's codec). */
 export function encodeDs(f: DsFields): Uint8Array {
-  const out = new Uint8Array(4 + f.digest.length);
-  out[0] = (f.keyTag >> 8) & 0xff;
-  out[1] = f.keyTag & 0xff;
-  out[2] = f.algorithm;
-  out[3] = f.digestType;
-  out.set(f.digest, 4);
-  return out;
+  return encodeRdata('DS', f);
 }
 
+/** The fields of DS RDATA (dns/rdata's codec); throws DnssecWireError on malformed RDATA. */
 export function decodeDs(rdata: Uint8Array): DsFields {
-  if (rdata.length < 5) throw new DnssecWireError(`DS RDATA too short (${rdata.length} octets)`);
-  return {
-    keyTag: ((rdata[0] as number) << 8) | (rdata[1] as number),
-    algorithm: rdata[2] as number,
-    digestType: rdata[3] as number,
-    digest: rdata.subarray(4),
-  };
+  return decodeDnssecRdata('DS', rdata);
 }
 
 /** DS RDATA for the DNSKEY RDATA `dnskey` owned by `owner` (digest type 2 SHA-256 by default). */

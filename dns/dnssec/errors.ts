@@ -1,5 +1,6 @@
 // Named errors of the DNSSEC engine. All extend DnsError so callers can catch the dns/ family.
 import { DnsError } from '../errors.ts';
+import { decodeRdata, type RdataOf, type TypedName } from '../rdata/index.ts';
 
 /** Base class of every DNSSEC engine error. */
 export class DnssecError extends DnsError {
@@ -37,4 +38,13 @@ export class SignError extends DnssecError {
 /** RDATA of a DNSSEC type (DNSKEY, RRSIG, DS, NSEC, NSEC3) that does not decode. */
 export class DnssecWireError extends DnssecError {
   override name = 'DnssecWireError';
+}
+
+/** dns/rdata's typed view of DNSSEC RDATA; its WireError becomes a DnssecWireError naming the type. */
+export function decodeDnssecRdata<K extends TypedName>(type: K, rdata: Uint8Array): RdataOf<K> {
+  try {
+    return decodeRdata(type, rdata);
+  } catch (err) {
+    throw new DnssecWireError(`${type} RDATA: ${(err as Error).message}`, { cause: err });
+  }
 }

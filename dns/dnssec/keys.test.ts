@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import { parseName } from '../name.ts';
 import { RRType } from '../types.ts';
 import { keyFromBindFiles, formatKeyFile, formatPrivateFile, keyRoleAt, parseKeyFile, parsePrivateFile } from './bindkeys.ts';
-import { CDNSKEY_DELETE, CDS_DELETE, dsFromDnskey, dsMatches } from './ds.ts';
-import { KeyError } from './errors.ts';
+import { rdataToText } from '../rdata/index.ts';
+import { CDNSKEY_DELETE, CDS_DELETE, decodeDs, dsFromDnskey, dsMatches, encodeDs } from './ds.ts';
+import { DnssecWireError, KeyError } from './errors.ts';
 import { encodeDnskey, generateKey, signData, verifyData, publicKeyObject, decodeDnskey, privateKeyFromRaw } from './keys.ts';
 import { keyTag } from './keytag.ts';
 import { prepareSign, runSignJob } from './sign.ts';
@@ -49,6 +50,22 @@ test('DS digests equal dnssec-dsfromkey (SHA-256, SHA-384)', { timeout: 5000 }, 
   assert.ok(!dsMatches(zone, dsFromDnskey(zone, p), ed));
   assert.equal(hex(CDS_DELETE), '0000000000');
   assert.equal(hex(CDNSKEY_DELETE), '0000030000');
+});
+
+test('DS and DNSKEY RDATA go through dns/rdata\'s codec; malformed RDATA is a DnssecWireError', { timeout: 5000 }, () => {
+  const dnskey = parseKeyFile(ED_KEY).dnskey;
+  const f = decodeDnskey(dnskey);
+  assert.deepEqual({ ...f, publicKey: hex(f.publicKey) }, { flags: 257, protocol: 3, algorithm: 15, publicKey: hex(dnskey.subarray(4)) });
+  assert.equal(hex(encodeDnskey(f)), hex(dnskey));
+  const ds = dsFromDnskey(zone, dnskey);
+  assert.equal(rdataToText(RRType.DS, ds), `26098 15 2 ${hex(decodeDs(ds).digest)}`);
+  assert.equal(hex(encodeDs(decodeDs(ds))), hex(ds));
+  assert.deepEqual({ ...decodeDs(CDS_DELETE), digest: hex(decodeDs(CDS_DELETE).digest) }, { keyTag: 0, algorithm: 0, digestType: 0, digest: '00' });
+  assert.equal(decodeDnskey(CDNSKEY_DELETE).protocol, 3);
+  for (const bad of [new Uint8Array(0), new Uint8Array(3), new Uint8Array(4)]) {
+    assert.throws(() => decodeDnskey(bad), DnssecWireError, `DNSKEY of ${bad.length} octets`);
+    assert.throws(() => decodeDs(bad), DnssecWireError, `DS of ${bad.length} octets`);
+  }
 });
 
 test('BIND key files: mismatched halves, wrong zone, bad text are KeyErrors naming the file', { timeout: 5000 }, () => {

@@ -11,9 +11,10 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { Fqdn } from '../name.ts';
+import { encodeRdata, type RdataOf } from '../rdata/index.ts';
 import { algorithmName, SIGNING_ALGORITHMS } from './algorithms.ts';
 import { createEcdsaSigner, ECDSA_CURVES, type EcdsaCurve, type EcdsaSigner } from './ecdsa.ts';
-import { AlgorithmError, DnssecWireError, KeyError } from './errors.ts';
+import { AlgorithmError, decodeDnssecRdata, KeyError } from './errors.ts';
 import { keyTag } from './keytag.ts';
 
 export const FLAG_ZONE = 0x0100;
@@ -22,13 +23,8 @@ export const FLAG_REVOKE = 0x0080;
 export const KSK_FLAGS = 257;
 export const ZSK_FLAGS = 256;
 
-/** The fields of DNSKEY (and CDNSKEY) RDATA. */
-export interface DnskeyFields {
-  readonly flags: number;
-  readonly protocol: number;
-  readonly algorithm: number;
-  readonly publicKey: Uint8Array;
-}
+/** The fields of DNSKEY (and CDNSKEY) RDATA, as dns/rdata's descriptor table defines them. */
+export type DnskeyFields = RdataOf<'DNSKEY'>;
 
 /** A key of this signer: public half as DNSKEY RDATA, private half as a node:crypto KeyObject. */
 export interface SigningKey {
@@ -43,24 +39,14 @@ export interface SigningKey {
   readonly created: number;
 }
 
+/** DNSKEY RDATA from its fields (dns/rdata's codec). */
 export function encodeDnskey(f: DnskeyFields): Uint8Array {
-  const out = new Uint8Array(4 + f.publicKey.length);
-  out[0] = (f.flags >> 8) & 0xff;
-  out[1] = f.flags & 0xff;
-  out[2] = f.protocol;
-  out[3] = f.algorithm;
-  out.set(f.publicKey, 4);
-  return out;
+  return encodeRdata('DNSKEY', f);
 }
 
+/** The fields of DNSKEY RDATA (dns/rdata's codec); throws DnssecWireError on malformed RDATA. */
 export function decodeDnskey(rdata: Uint8Array): DnskeyFields {
-  if (rdata.length < 5) throw new DnssecWireError(`DNSKEY RDATA too short (${rdata.length} octets)`);
-  return {
-    flags: ((rdata[0] as number) << 8) | (rdata[1] as number),
-    protocol: rdata[2] as number,
-    algorithm: rdata[3] as number,
-    publicKey: rdata.subarray(4),
-  };
+  return decodeDnssecRdata('DNSKEY', rdata);
 }
 
 function b64u(b: Uint8Array): string {

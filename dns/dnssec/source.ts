@@ -1,21 +1,14 @@
-// A signed zone as the server's ZoneSource (dns/net/zone-source.ts, matched structurally: this
-// folder may not import dns/net). Queries go through answerQuery; AXFR yields the signed zone
-// with the SOA first. Updates come as ZoneDiffs and are re-signed incrementally.
+// A signed zone as the server's ZoneSource (dns/zone-source.ts). Queries go through
+// answerQuery; AXFR yields the signed zone with the SOA first. Updates come as ZoneDiffs and are re-signed incrementally.
 import type { Fqdn } from '../name.ts';
+import { soaSerial } from '../rdata/soa.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
-import { answerQuery, type DnssecAnswer } from './answer.ts';
+import type { SourceAnswer, SourceQueryOptions, ZoneSource } from '../zone-source.ts';
+import { answerQuery } from './answer.ts';
 import type { RRDiff, SignedZone, SignStats } from './signer.ts';
 
-function serialOf(soa: RR | undefined): number {
-  if (soa === undefined) return 0;
-  const o = soa.rdata.length - 20;
-  return (
-    ((soa.rdata[o] ?? 0) * 0x1000000 + (((soa.rdata[o + 1] ?? 0) << 16) | ((soa.rdata[o + 2] ?? 0) << 8) | (soa.rdata[o + 3] ?? 0))) >>> 0
-  );
-}
-
-export class SignedZoneSource {
+export class SignedZoneSource implements ZoneSource {
   constructor(readonly signed: SignedZone) {}
 
   get origin(): Fqdn {
@@ -23,7 +16,7 @@ export class SignedZoneSource {
   }
 
   get serial(): number {
-    return serialOf(this.soa());
+    return soaSerial(this.soa().rdata);
   }
 
   soa(): RR {
@@ -32,7 +25,7 @@ export class SignedZoneSource {
     return soa;
   }
 
-  query(qname: Fqdn, qtype: number, opts: { readonly dnssecOk: boolean }): DnssecAnswer {
+  query(qname: Fqdn, qtype: number, opts: SourceQueryOptions): SourceAnswer {
     return answerQuery(this.signed, qname, qtype, opts.dnssecOk);
   }
 

@@ -9,7 +9,7 @@ import { signMessage, TsigStreamVerifier, verifyMessage, type TsigKey } from '..
 import { TimeoutError, TransferError, TsigRejectedError } from './errors.ts';
 import { TcpConnection, tcpExchange, udpExchange } from './exchange.ts';
 import type { Peer } from './transport.ts';
-import { soaSerial } from './zone-source.ts';
+import { soaSerial } from '../rdata/soa.ts';
 
 export interface QueryOptions extends Omit<MakeQueryOptions, 'id' | 'class'> {
   /** Per-attempt timeout. Default 2000 ms. */

@@ -5,7 +5,6 @@ export * from './acl.ts';
 export * from './transport.ts';
 export * from './exchange.ts';
 export * from './journal.ts';
-export * from './zone-source.ts';
 export * from './server.ts';
 export * from './xfr-out.ts';
 export * from './client.ts';

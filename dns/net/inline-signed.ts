@@ -5,13 +5,13 @@ import { writeKeyFiles, zoneKeys } from '../files/keydir.ts';
 import type { Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { serialAdd, serialGt, serialMax } from '../serial.ts';
+import { soaWithSerial } from '../rdata/soa.ts';
 import { RRType } from '../types.ts';
-import type { Zone } from '../zone.ts';
+import type { Zone, ZoneDiff } from '../zone.ts';
 import { diffZones } from '../zone-diff.ts';
-import { Journal, type JournalDiff } from './journal.ts';
+import { Journal } from './journal.ts';
 import type { UpdateOutcome } from './primary.ts';
 import { SignPool } from './sign-pool.ts';
-import { soaWithSerial } from './zone-source.ts';
 
 /**
  * Inline signing for `mpdns serve --sign`: the zone's keys from `keyDir` (a KSK and a ZSK are
@@ -64,7 +64,7 @@ export class InlineSignedZone extends SignedZoneSource {
     this.journal = new Journal({ maxEntries: journalEntries });
   }
 
-  diffsSince(serial: number): readonly JournalDiff[] | undefined {
+  diffsSince(serial: number): readonly ZoneDiff[] | undefined {
     return this.journal.since(serial);
   }
 

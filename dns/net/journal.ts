@@ -1,14 +1,6 @@
 // The in-memory IXFR journal: the last N zone changes, each from one serial to the next.
 // Bounded by entry count and by total records; the oldest entries fall off first.
-import type { RR } from '../rr.ts';
-
-/** One change of a zone (the zone engineer's ZoneDiff has this shape). */
-export interface JournalDiff {
-  readonly fromSerial: number;
-  readonly toSerial: number;
-  readonly removed: readonly RR[];
-  readonly added: readonly RR[];
-}
+import type { ZoneDiff } from '../zone.ts';
 
 export interface JournalLimits {
   /** Most diffs kept. Default 100. */
@@ -18,7 +10,7 @@ export interface JournalLimits {
 }
 
 export class Journal {
-  readonly #entries: JournalDiff[] = [];
+  readonly #entries: ZoneDiff[] = [];
   #records = 0;
   readonly #maxEntries: number;
   readonly #maxRecords: number;
@@ -32,7 +24,7 @@ export class Journal {
    * Appends a diff. A diff that does not start at the last diff's end serial breaks the chain:
    * the journal restarts from it (older serials are answered with AXFR).
    */
-  append(diff: JournalDiff): void {
+  append(diff: ZoneDiff): void {
     const last = this.#entries[this.#entries.length - 1];
     if (last !== undefined && last.toSerial !== diff.fromSerial) this.clear();
     if (diff.fromSerial === diff.toSerial) return;
@@ -56,7 +48,7 @@ export class Journal {
    * The diffs that take a zone from `serial` to the newest serial, in order; [] when `serial`
    * is the newest; undefined when `serial` is not in the journal (the caller falls back to AXFR).
    */
-  since(serial: number): JournalDiff[] | undefined {
+  since(serial: number): ZoneDiff[] | undefined {
     const last = this.#entries[this.#entries.length - 1];
     if (last !== undefined && last.toSerial === serial) return [];
     const i = this.#entries.findIndex((d) => d.fromSerial === serial);

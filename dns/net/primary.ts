@@ -3,11 +3,11 @@
 import type { Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
-import { rrsetRecords, type RRset, type Zone } from '../zone.ts';
+import { rrsetRecords, type RRset, type Zone, type ZoneDiff } from '../zone.ts';
 import { lookup, negativeTtl } from '../zone-lookup.ts';
 import { diffZones } from '../zone-diff.ts';
-import { Journal, type JournalDiff, type JournalLimits } from './journal.ts';
-import type { SourceAnswer, SourceQueryOptions, ZoneSource } from './zone-source.ts';
+import type { SourceAnswer, SourceQueryOptions, ZoneSource } from '../zone-source.ts';
+import { Journal, type JournalLimits } from './journal.ts';
 
 function records(sets: readonly RRset[]): RR[] {
   const out: RR[] = [];
@@ -99,7 +99,7 @@ export class PrimaryZone implements ZoneSource {
     return this.#zone.records();
   }
 
-  diffsSince(serial: number): readonly JournalDiff[] | undefined {
+  diffsSince(serial: number): readonly ZoneDiff[] | undefined {
     return this.journal.since(serial);
   }
 

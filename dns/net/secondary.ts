@@ -10,7 +10,7 @@ import type { TsigKey } from '../tsig.ts';
 import { axfr, ixfr, soaSerialOf, type TransferResult } from './client.ts';
 import type { Peer } from './transport.ts';
 import type { ServerLogger } from './server.ts';
-import { soaSerial, soaTimers } from './zone-source.ts';
+import { soaSerial, soaTimers } from '../rdata/soa.ts';
 
 export interface SecondaryOptions {
   readonly zone: Fqdn;

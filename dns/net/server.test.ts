@@ -3,10 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DnsServer } from './server.ts';
-import { Journal, type JournalDiff } from './journal.ts';
+import { Journal } from './journal.ts';
 import { axfr, ixfr, query } from './client.ts';
 import { Notifier } from './notify.ts';
-import { soaWithSerial, type SourceAnswer, type ZoneSource } from './zone-source.ts';
+import { soaWithSerial } from '../rdata/soa.ts';
+import type { ZoneDiff } from '../zone.ts';
+import type { SourceAnswer, ZoneSource } from '../zone-source.ts';
 import { parseTsigKey } from '../tsig.ts';
 import { nameToWire, type Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
@@ -53,7 +55,7 @@ class FixedSource implements ZoneSource {
   records(): Iterable<RR> {
     return [this.soa(), ...this.rrs];
   }
-  diffsSince(serial: number): readonly JournalDiff[] | undefined {
+  diffsSince(serial: number): readonly ZoneDiff[] | undefined {
     return this.journal.since(serial);
   }
 }

@@ -17,7 +17,8 @@ import { Acl } from './acl.ts';
 import { ConnectionClosedError } from './errors.ts';
 import { listen, type Listener, type RequestContext, type Send } from './transport.ts';
 import { streamTransfer } from './xfr-out.ts';
-import { soaSerial, type ZoneSource } from './zone-source.ts';
+import { soaSerial } from '../rdata/soa.ts';
+import type { ZoneSource } from '../zone-source.ts';
 
 /** Minimal structural logger (pino's Logger fits). */
 export interface ServerLogger {

@@ -13,7 +13,7 @@ import { ListenError } from './errors.ts';
 import { buildRequest } from './client.ts';
 import * as transportModule from './transport.ts';
 import { frame, listen, type Handler } from './transport.ts';
-import type { SourceAnswer, ZoneSource } from './zone-source.ts';
+import type { SourceAnswer, ZoneSource } from '../zone-source.ts';
 import type { Fqdn } from '../name.ts';
 import { parseRecords } from '../zonefile/index.ts';
 import type { RR } from '../rr.ts';

@@ -4,9 +4,10 @@ import { encodeMessage, responseTo, type Message } from '../message.ts';
 import type { RR } from '../rr.ts';
 import { RRType } from '../types.ts';
 import { TsigStreamSigner, type TsigKey } from '../tsig.ts';
-import type { JournalDiff } from './journal.ts';
 import type { Send } from './transport.ts';
-import { soaWithSerial, type ZoneSource } from './zone-source.ts';
+import { soaWithSerial } from '../rdata/soa.ts';
+import type { ZoneDiff } from '../zone.ts';
+import type { ZoneSource } from '../zone-source.ts';
 
 /** Target size of one transfer message (well under 64 KiB so TSIG and slack fit). */
 export const XFR_MESSAGE_BYTES = 16_000;
@@ -27,7 +28,7 @@ function serialGreater(a: number, b: number): boolean {
 }
 
 /** The IXFR body: SOA(new), then per diff SOA(old) removed… SOA(new) added…, then SOA(new). */
-function* ixfrRecords(soa: RR, diffs: readonly JournalDiff[]): Iterable<RR> {
+function* ixfrRecords(soa: RR, diffs: readonly ZoneDiff[]): Iterable<RR> {
   yield soa;
   for (const d of diffs) {
     const oldSoa = d.removed.find((r) => r.type === RRType.SOA) ?? soaWithSerial(soa, d.fromSerial);

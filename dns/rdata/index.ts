@@ -21,3 +21,5 @@ export { keyTable } from './keyvalue.ts';
 export type { KeyDef, KeyTable, KeyValue } from './keyvalue.ts';
 export { SVC_PARAMS } from './svcparams.ts';
 export { readNameAt, skipName, WireReader, WireWriter } from './wire.ts';
+export { soaMinimum, soaRdataWithSerial, soaSerial, soaTimers, soaWithSerial } from './soa.ts';
+export type { SoaTimers } from './soa.ts';

@@ -9,6 +9,7 @@ import { inputError, ParseError, RdataError } from '../errors.ts';
 import { parseName, type Fqdn } from '../name.ts';
 import { Tokenizer, type Token } from '../presentation/tokenizer.ts';
 import { parseRdata } from '../rdata/codec.ts';
+import { soaMinimum } from '../rdata/soa.ts';
 import { CLASS_IN, type RR } from '../rr.ts';
 import { classFromString, RRType, typeFromString } from '../types.ts';
 import { ZoneBuilder, type Zone } from '../zone.ts';
@@ -177,9 +178,8 @@ function scan(text: string, file: string, originIn: Fqdn, ctx: Ctx): void {
       ttl = ctx.defaultTtl;
     } else if (ctx.lastTtl !== undefined) {
       ttl = ctx.lastTtl;
-    } else if (type === RRType.SOA && rdata.length >= 20) {
-      const o = rdata.length - 4;
-      ttl = (rdata[o] as number) * 0x1000000 + (((rdata[o + 1] as number) << 16) | ((rdata[o + 2] as number) << 8) | (rdata[o + 3] as number));
+    } else if (type === RRType.SOA) {
+      ttl = soaMinimum(rdata);
       ctx.lastTtl = ttl;
       ctx.opts.onWarning?.(`${file}:${first.line}:${first.col}: no TTL and no $TTL: the SOA takes its MINIMUM ${ttl}`);
     } else {

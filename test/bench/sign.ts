@@ -17,6 +17,7 @@ import { loadKeyDir } from '../../dns/files/keydir.ts';
 import { SignPool } from '../../dns/net/sign-pool.ts';
 import { answerQuery, SignedZone } from '../../dns/dnssec/index.ts';
 import { parseName } from '../../dns/name.ts';
+import { soaSerial, soaWithSerial } from '../../dns/rdata/soa.ts';
 import type { RR } from '../../dns/rr.ts';
 import { RRType } from '../../dns/types.ts';
 import { timed as timedRun } from '../support/bench.ts';
@@ -124,14 +125,12 @@ try {
   await pool.close();
   const soa = records.find((r) => r.type === RRType.SOA) as RR;
   const target = records.find((r) => r.type === RRType.A && r.name !== origin && zone.statusOf(r.name) === 'auth') as RR;
-  const serialAt = soa.rdata.length - 20;
   const times: number[] = [];
   let sigsPerChange = 0;
   let prevSoa = soa;
   let prevA = target;
   for (let i = 1; i <= CHANGES; i++) {
-    const nextSoa = { ...soa, rdata: soa.rdata.slice() };
-    new DataView(nextSoa.rdata.buffer).setUint32(serialAt, (new DataView(soa.rdata.buffer, soa.rdata.byteOffset).getUint32(serialAt) + i) >>> 0);
+    const nextSoa = soaWithSerial(soa, soaSerial(soa.rdata) + i);
     const nextA = { ...target, rdata: Uint8Array.of(198, 51, 100, i & 0xff) };
     const t0 = performance.now();
     const st = zone.apply({ removed: [prevSoa, prevA], added: [nextSoa, nextA] });
