@@ -44,5 +44,5 @@ export function appliedOf(key: string, raw: unknown): Applied {
   ) {
     throw new RecordError('machine record has a bad applied field', key);
   }
-  return { floor: r.floor, seqs: r.seqs as number[] };
+  return { floor: r.floor, seqs: r.seqs };
 }

@@ -25,7 +25,7 @@ test('actor host under chaos: every acknowledged event applied exactly once, in 
   });
   process.stdout.write(
     `# chaos: ${r.events} events in ${r.seconds.toFixed(1)} s = ${r.eventsPerSec.toFixed(0)} events/s; longest wait publish→apply ${r.maxDelayMs} ms; ` +
-      `${r.replicaKills} replica kills; ${r.late} late events (each after a fault); ${r.duplicatesDropped} redeliveries dropped by the host; whole test ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+      `${r.replicaKills} replica kills; ${r.late} late events (each after a fault); ${r.duplicatesDropped} redeliveries dropped by the host; ${r.orphans} acked messages left in the stream; whole test ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
   assert.deepEqual(
     { lost: r.lost, duplicated: r.duplicated, misordered: r.misordered, deadLetters: r.deadLetters },

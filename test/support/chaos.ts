@@ -64,6 +64,8 @@ export interface ChaosResult {
   readonly deadLetters: number;
   /** Redelivered messages the hosts acked without applying again. */
   readonly duplicatesDropped: number;
+  /** Messages left in the work stream that no consumer will deliver (acked; a nats-server 2.9 quirk). */
+  readonly orphans: number;
   readonly replicaKills: number;
   readonly faults: readonly Fault[];
   /** One line per problem found (lost, duplicated, misordered events, dead letters), at most 50. */
@@ -242,18 +244,29 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     try {
       const jsm = await jetstreamManager(nc);
       let appliedAt = 0;
-      await pollUntil('every event applied and the work stream empty', async () => {
+      // Settled: no shard consumer has work left to deliver or awaiting its ack. (Not "the work
+      // stream is empty": after a SIGKILL, nats-server 2.9 can keep acked messages in a WorkQueue
+      // stream that no consumer will deliver again; they are counted as `orphans`.)
+      const unsettled = async (): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const c of jsm.consumers.list(subjects.stream(QUEUE))) {
+          if (c.num_ack_pending + c.num_pending > 0) out.push(`${c.name}: ack pending ${c.num_ack_pending}, pending ${c.num_pending}, redelivered ${c.num_redelivered}, ack floor ${c.ack_floor.stream_seq}`);
+        }
+        return out;
+      };
+      await pollUntil('every event applied and all work settled', async () => {
         await readAll();
         if (incomplete().length > 0) return false;
         if (appliedAt === 0) appliedAt = Date.now();
-        const info = await jsm.streams.info(subjects.stream(QUEUE));
-        return info.state.messages === 0 && stable();
+        return (await unsettled()).length === 0 && stable();
       }, { timeoutMs: o.drainTimeoutMs, intervalMs: 2000 }).catch(async (err: unknown) => {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await diagnose()}`, { cause: err });
+        const state = `ownership ${stable() ? 'stable' : 'not stable'}; consumers with work: ${(await unsettled().catch((e: unknown) => [String(e)])).join('; ') || 'none'}`;
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${state}\n${await diagnose()}`, { cause: err });
       });
       clearInterval(watcher);
       await readAll();
       const seconds = (appliedAt - t0) / 1000;
+      const orphans = (await jsm.streams.info(subjects.stream(QUEUE))).state.messages;
 
       // Check every machine's log against what was acknowledged.
       const problems: string[] = [];
@@ -308,6 +321,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         late,
         deadLetters: dead.length,
         duplicatesDropped,
+        orphans,
         replicaKills,
         faults: faults.map((f) => ({ what: f.what, start: f.start - t0, end: f.end - t0 })),
         problems,
@@ -334,8 +348,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         lines.push(`dead letters unreadable: ${String(err)}`);
       }
       for (const d of children) {
-        lines.push(`--- ${d.name} (${isAlive(d) ? 'alive' : 'gone'}) holds [${[...heldShards(d)].join(',')}]:\n${d.output().slice(-3000)}`);
+        if (!isAlive(d)) continue;
+        lines.push(`--- ${d.name} holds [${[...heldShards(d)].join(',')}]:\n${d.output().slice(-4000)}`);
       }
+      lines.push(`gone: ${children.filter((d) => !isAlive(d)).map((d) => d.name).join(', ')}`);
       return lines.join('\n');
     }
   } finally {
