@@ -89,6 +89,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const children: Daemon[] = [];
   let nats: NatsServer | undefined;
   let broker: Broker | undefined;
+  let watcher: NodeJS.Timeout | undefined;
+  /** Set on the way out (also on failure): the publisher stops retrying. */
+  let over = false;
   try {
     nats = await startNatsServer({ timeoutMs: 30_000 });
     const server = nats;
@@ -118,11 +121,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const fair = Math.ceil(o.shards / Math.max(1, ds.length));
       return seen.size === o.shards && [...seen.values()].every((n) => n === 1) && ds.every((d) => heldShards(d).size <= fair);
     };
-    await pollUntil('every shard held once', stable, { timeoutMs: 90_000, intervalMs: 100 });
+    await pollUntil('every shard held once', stable, { timeoutMs: 90_000, intervalMs: 100 }).catch((err: unknown) => {
+      const logs = children.map((d) => `--- ${d.name} holds [${[...heldShards(d)].join(',')}]:\n${d.output().slice(-4000)}`);
+      throw new Error(`the replicas never split the shards\n${logs.join('\n')}`, { cause: err });
+    });
 
     // Fault intervals: from the fault until ownership is stable again (watched every 100 ms).
     const faults: OpenFault[] = [];
-    const watcher = setInterval(() => {
+    watcher = setInterval(() => {
       if (!stable()) return;
       const now = Date.now();
       for (const f of faults) if (f.done && f.end === Infinity) f.end = now;
@@ -154,7 +160,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
               sentAt[k * E + seq - 1] = Date.now();
               const data = encodeWork({ zone, machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq } });
               // Retried with the same msgId until acknowledged: the broker keeps one copy.
-              await pollUntil(`publish ${zone} ${seq}`, () => b.publish(subjects.work(QUEUE, zone, o.shards), data, { msgId: `${zone}-${seq}` }).then(() => true), { timeoutMs: 300_000, intervalMs: 500 });
+              for (;;) {
+                if (over) return;
+                try {
+                  await b.publish(subjects.work(QUEUE, zone, o.shards), data, { msgId: `${zone}-${seq}` });
+                  break;
+                } catch (err) {
+                  say(`chaos: publish of ${zone} ${seq} failed, retrying: ${String(err)}`);
+                  await new Promise((r) => setTimeout(r, 500));
+                }
+              }
             }
           }),
         );
@@ -258,12 +273,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await readAll();
         if (incomplete().length > 0) return false;
         if (appliedAt === 0) appliedAt = Date.now();
-        return (await unsettled()).length === 0 && stable();
+        return (await unsettled()).length === 0;
       }, { timeoutMs: o.drainTimeoutMs, intervalMs: 2000 }).catch(async (err: unknown) => {
         const state = `ownership ${stable() ? 'stable' : 'not stable'}; consumers with work: ${(await unsettled().catch((e: unknown) => [String(e)])).join('; ') || 'none'}`;
         throw new Error(`${err instanceof Error ? err.message : String(err)}\n${state}\n${await diagnose()}`, { cause: err });
       });
       clearInterval(watcher);
+      watcher = undefined;
       await readAll();
       const seconds = (appliedAt - t0) / 1000;
       const orphans = (await jsm.streams.info(subjects.stream(QUEUE))).state.messages;
@@ -328,7 +344,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         seconds,
       };
     } finally {
-      clearInterval(watcher);
       await nc.close();
     }
 
@@ -355,6 +370,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       return lines.join('\n');
     }
   } finally {
+    over = true;
+    clearInterval(watcher);
     await Promise.all(children.map((d) => d.kill('SIGKILL')));
     await broker?.close().catch(() => undefined);
     await nats?.stop();
