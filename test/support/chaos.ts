@@ -294,7 +294,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       let misordered = 0;
       let late = 0;
       let maxDelayMs = 0;
-      const touched = (sent: number, applied: number): boolean => faults.some((f) => f.start <= applied && f.end >= sent);
+      // Faults: the injected ones, and each handling of a message that failed and was nak'ed
+      // (a replica logs it with the message's subject), which touches that machine only.
+      const failures = handlingFailures(children);
+      const touched = (k: number, sent: number, applied: number): boolean =>
+        faults.some((f) => f.start <= applied && f.end >= sent) ||
+        (failures.get(subjects.work(QUEUE, zoneOf(k), o.shards)) ?? []).some((t) => t >= sent && t <= applied);
       for (let k = 0; k < o.keys; k++) {
         const log = states.get(k)?.log ?? [];
         const seen = new Set<number>();
@@ -318,7 +323,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           if (!log.slice(0, i).some(([s]) => s > seq)) continue;
           late++;
           const sent = sentAt[k * E + seq - 1] ?? 0;
-          if (!touched(sent, at)) {
+          if (!touched(k, sent, at)) {
             misordered++;
             problem(`${zoneOf(k)}: event ${seq} (published ${sent - t0} ms, applied ${at - t0} ms) came after a newer one with no fault in between (log ${JSON.stringify(log.map(([s]) => s))})`);
           }
@@ -376,6 +381,26 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await broker?.close().catch(() => undefined);
     await nats?.stop();
   }
+}
+
+/** Times of the failed handlings (nak'ed) each replica logged, by message subject. */
+function handlingFailures(children: readonly Daemon[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const d of children) {
+    for (const line of d.output().split('\n')) {
+      if (!line.includes('work handler failed')) continue;
+      try {
+        const j = JSON.parse(line) as { time?: unknown; subject?: unknown };
+        if (typeof j.time !== 'number' || typeof j.subject !== 'string') continue;
+        const list = out.get(j.subject) ?? [];
+        list.push(j.time);
+        out.set(j.subject, list);
+      } catch {
+        // not a log line
+      }
+    }
+  }
+  return out;
 }
 
 /** The last {"duplicates":n} a replica printed. */
