@@ -307,3 +307,23 @@ test('a work message redelivered after its effect was persisted is acked, not ap
     await broker.close();
   }
 });
+
+test('a second stored copy of a message (a publisher retry the broker did not drop) is acked, not applied', { timeout: 15_000 }, async () => {
+  // A hub whose duplicate window is 0 ms keeps both copies, as nats-server 2.9 does after a
+  // crash when the first copy was consumed already.
+  const { broker, host } = await openHost({ shardCount: 1 }, new EmbeddedHub(0));
+  try {
+    await host.acquireAll();
+    const work = { zone: 'retry.example.', machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq: 1 } };
+    const first = await host.submit(work, { msgId: 'retry-1' });
+    await pollUntil('the first copy applied', () => host.stats().acked === 1);
+    const second = await host.submit(work, { msgId: 'retry-1' });
+    assert.notEqual(second.seq, first.seq, 'two copies stored');
+    await pollUntil('the copy acked as a duplicate', () => host.stats().duplicates === 1);
+    const ctx = (await host.view('retry.example.', 'ctr'))?.context as { count: number; repeats: number };
+    assert.deepEqual([ctx.count, ctx.repeats], [1, 0]);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});

@@ -64,6 +64,8 @@ export interface ActorHostOptions {
   readonly concurrency?: number;
   readonly ackWaitMs?: number;
   readonly maxDeliver?: number;
+  /** The broker's publish de-duplication window: msgIds applied are kept this long. Default 120 000. */
+  readonly duplicateWindowMs?: number;
   /** `--inspect`: report processed events and snapshots to a Stately inspector (inspect.ts). */
   readonly inspect?: HostInspector;
   readonly now?: () => number;
@@ -195,6 +197,7 @@ export class ActorHost {
   readonly #policy: { idleMs: number; maxResident: number };
   readonly #sweep: NodeJS.Timeout | undefined;
   readonly #ackWaitMs: number;
+  readonly #duplicateWindowMs: number;
   readonly #inflight = new Set<{ readonly msg: WorkMessage; since: number }>();
   readonly #keepAliveTimer: NodeJS.Timeout;
   #stopped = false;
@@ -214,6 +217,7 @@ export class ActorHost {
     this.#policy = { idleMs: opts.idleMs ?? 60_000, maxResident: opts.maxResident ?? Infinity };
     this.#wheel = new DeadlineWheel((key, id, at) => this.#onDeadline(key, id, at), this.#now);
     this.#ackWaitMs = opts.ackWaitMs ?? 30_000;
+    this.#duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
     this.#keepAliveTimer = setInterval(() => this.#keepAlive(), Math.max(50, this.#ackWaitMs / 6));
     this.#keepAliveTimer.unref();
     this.#floorTimer = setInterval(() => this.#refreshFloors(), FLOOR_REFRESH_MS);
@@ -468,7 +472,7 @@ export class ActorHost {
     if (!this.#held.has(shard)) throw new ShardNotHeldError(work.zone, shard);
     const key = machineKey(work.zone, work.machineId);
     const r = await this.#load(key, work, shard);
-    if (msg !== undefined && hasApplied(r.applied, msg.seq)) return this.#ackDuplicate(r, key, work, msg, shard);
+    if (msg !== undefined && hasApplied(r.applied, msg)) return this.#ackDuplicate(r, key, work, msg, shard);
     const before = r.actor.getSnapshot() as Snapshot<unknown>;
     const event = { ...work.event, at: typeof work.event['at'] === 'number' ? work.event['at'] : this.#now() };
     r.actor.send(event);
@@ -483,7 +487,7 @@ export class ActorHost {
     // A work message is recorded as applied even when it changed nothing, so it is not applied
     // again after a later transition.
     if (after !== before || r.revision === 0 || msg !== undefined) {
-      if (msg !== undefined) r.applied = withApplied(r.applied, msg.seq, this.#floors.get(shard) ?? 0);
+      if (msg !== undefined) r.applied = withApplied(r.applied, msg, this.#floors.get(shard) ?? 0, this.#duplicateWindowMs);
       await this.#persist(r);
       if (this.#log.isLevelEnabled('debug')) {
         this.#log.debug({ zone: r.zone, machine: r.machineId, event: event.type, state: after.value, revision: r.revision }, 'transition');

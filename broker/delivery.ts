@@ -11,6 +11,7 @@ export interface RawDelivery {
   readonly msgId?: string;
   /** The stream sequence; its decimal form de-duplicates dead-letter records. */
   readonly seq: number;
+  readonly storedAt: number;
   ack(): Promise<void>;
   nak(delayMs: number): void;
   term(): Promise<void>;
@@ -54,6 +55,7 @@ class Delivered implements WorkMessage {
   readonly data: Uint8Array;
   readonly deliveryCount: number;
   readonly seq: number;
+  readonly storedAt: number;
   readonly msgId?: string;
   settled = false;
 
@@ -65,6 +67,7 @@ class Delivered implements WorkMessage {
     this.data = raw.data;
     this.deliveryCount = raw.deliveryCount;
     this.seq = raw.seq;
+    this.storedAt = raw.storedAt;
     if (raw.msgId !== undefined) this.msgId = raw.msgId;
   }
 

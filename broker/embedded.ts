@@ -32,6 +32,7 @@ interface StoredMsg {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly msgId?: string;
+  readonly storedAt: number;
   deliveryCount: number;
   state: 'ready' | 'delayed' | 'inflight';
   /** Increments per delivery; a timer of an older delivery does nothing. */
@@ -78,6 +79,7 @@ class QueueState {
       subject,
       data: data.slice(),
       ...(msgId !== undefined ? { msgId } : {}),
+      storedAt: now,
       deliveryCount: 0,
       state: 'ready',
       epoch: 0,
@@ -281,6 +283,7 @@ class EmbeddedBroker implements Broker {
       deliveryCount: m.deliveryCount,
       ...(m.msgId !== undefined ? { msgId: m.msgId } : {}),
       seq: m.seq,
+      storedAt: m.storedAt,
       ack: () => {
         if (q.msgs.has(m.seq)) q.settle(m);
         return Promise.resolve();

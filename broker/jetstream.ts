@@ -127,6 +127,7 @@ class JsDelivery implements RawDelivery {
   readonly deliveryCount: number;
   readonly msgId?: string;
   readonly seq: number;
+  readonly storedAt: number;
 
   constructor(
     private readonly m: JsMsg,
@@ -139,6 +140,7 @@ class JsDelivery implements RawDelivery {
     this.deliveryCount = m.info.deliveryCount;
     if (msgId !== undefined && msgId !== '' && !msgId.startsWith(AUTO_MSG_ID)) this.msgId = msgId;
     this.seq = m.seq;
+    this.storedAt = Math.floor(m.info.timestampNanos / 1e6);
   }
 
   /** Resolves once the server confirmed the ack (an ack request on the shared reply inbox). */

@@ -51,6 +51,8 @@ export interface WorkMessage {
    * never reused, so a handler can recognise a message it already applied.
    */
   readonly seq: number;
+  /** When the broker stored the message, ms since the epoch (the broker's clock). */
+  readonly storedAt: number;
   /** The publisher's de-duplication id, when it gave one. */
   readonly msgId?: string;
   /** Removes the message for good; resolves only once the broker confirmed it (JetStream ackAck). */

@@ -155,12 +155,14 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       await c.stop();
     });
 
-    it('a delivery carries its publish sequence, the same when redelivered; the settled floor follows acks', T, async () => {
+    it('a delivery carries its publish sequence (the same when redelivered) and store time; the settled floor follows acks', T, async () => {
       const q = uniqueQueue();
       const seen: [string, number, number][] = [];
+      const stored: number[] = [];
       let holdB = true;
       const c = await broker.consume(q, (m) => {
         seen.push([text(m.data), m.seq, m.deliveryCount]);
+        stored.push(m.storedAt);
         if (text(m.data) === 'b' && holdB) {
           holdB = false;
           m.nak(50);
@@ -171,6 +173,7 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       const b = await broker.publish(subjects.work(q, 'b.'), bytes('b'));
       await pollUntil('b redelivered and acked', () => seen.length >= 3);
       assert.deepEqual(seen, [['a', a.seq, 1], ['b', b.seq, 1], ['b', b.seq, 2]]);
+      assert.ok(stored.every((t) => Math.abs(t - Date.now()) < 60_000), `stored at ${stored.join(', ')}`);
       await pollUntil('floor at b', async () => (await c.settledFloor()) >= b.seq);
       await c.stop();
       // Work in hand, not yet settled, holds the floor below itself.
