@@ -12,6 +12,8 @@ import { createJetStreamBroker } from '../../broker/jetstream.ts';
 import { Subjects } from '../../broker/subjects.ts';
 import type { Broker } from '../../broker/types.ts';
 import { readMachine } from '../../actors/host.ts';
+import { machineKey } from '../../actors/keys.ts';
+import { decodeRecord } from '../../actors/record.ts';
 import { encodeWork } from '../../actors/work.ts';
 import type { Daemon } from './daemon.ts';
 import { startNatsServer, type NatsServer } from './nats.ts';
@@ -297,6 +299,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // Faults: the injected ones, and each handling of a message that failed and was nak'ed
       // (a replica logs it with the message's subject), which touches that machine only.
       const failures = handlingFailures(children);
+      /** The host's applied record of a machine (which stream sequences and msgIds it applied). */
+      const appliedRecord = async (k: number): Promise<string> => {
+        const e = await kv.get(machineKey(zoneOf(k), 'ctr'));
+        return e === undefined ? 'no record' : `applied ${JSON.stringify(decodeRecord(machineKey(zoneOf(k), 'ctr'), e.value).applied)}`;
+      };
       const touched = (k: number, sent: number, applied: number): boolean =>
         faults.some((f) => f.start <= applied && f.end >= sent) ||
         (failures.get(subjects.work(QUEUE, zoneOf(k), o.shards)) ?? []).some((t) => t >= sent && t <= applied);
@@ -306,7 +313,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         for (const [seq, at] of log) {
           if (seen.has(seq)) {
             duplicated++;
-            problem(`${zoneOf(k)}: event ${seq} applied twice (log ${JSON.stringify(log.map(([s]) => s))})`);
+            problem(`${zoneOf(k)}: event ${seq} applied twice (log ${JSON.stringify(log.map(([s]) => s))}; ${await appliedRecord(k)})`);
           }
           seen.add(seq);
           maxDelayMs = Math.max(maxDelayMs, at - (sentAt[k * E + seq - 1] ?? at));
