@@ -272,3 +272,58 @@ test('listZoneMachines: an unreadable record throws, or with onUnreadable is rep
     await broker.close();
   }
 });
+
+test('a work message redelivered after its effect was persisted is acked, not applied again; one that changed nothing is recorded too', { timeout: 15_000 }, async () => {
+  // The first persist of seq 2 "crashes" before its ack (the hook throws): the message is
+  // redelivered with its effect already in KV.
+  let failOnce = true;
+  const { broker, host } = await openHost({
+    shardCount: 1,
+    hooks: {
+      afterPersist: (_key, work) => {
+        if (work.event['seq'] === 2 && failOnce) {
+          failOnce = false;
+          throw new Error('crash between persist and ack');
+        }
+      },
+    },
+  });
+  try {
+    await host.acquireAll();
+    const submit = (event: { type: string; [k: string]: unknown }) =>
+      host.submit({ zone: 'dup.example.', machineId: 'ctr', kind: 'sequenced-counter', event });
+    await submit({ type: 'inc', seq: 1 });
+    const two = await submit({ type: 'inc', seq: 2 });
+    const noop = await submit({ type: 'deadline', id: 'none' }); // no transition
+    await pollUntil('the redelivery acked as a duplicate', () => host.stats().duplicates === 1, { timeoutMs: 10_000 });
+    const v = await host.view('dup.example.', 'ctr');
+    const ctx = v?.context as { count: number; repeats: number; log: [number, number][] };
+    assert.deepEqual([ctx.count, ctx.repeats, ctx.log.map(([s]) => s)], [2, 0, [1, 2]]);
+    const rec = decodeRecord(machineKey('dup.example.', 'ctr'), (await (await broker.kv('machines')).get(machineKey('dup.example.', 'ctr')))?.value ?? new Uint8Array());
+    const applied = rec.applied ?? { floor: 0, seqs: [] };
+    for (const seq of [two.seq, noop.seq]) assert.ok(seq <= applied.floor || applied.seqs.includes(seq), `seq ${seq} recorded`);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});
+
+test('a second stored copy of a message (a publisher retry the broker did not drop) is acked, not applied', { timeout: 15_000 }, async () => {
+  // A hub whose duplicate window is 0 ms keeps both copies, as nats-server 2.9 does after a
+  // crash when the first copy was consumed already.
+  const { broker, host } = await openHost({ shardCount: 1 }, new EmbeddedHub(0));
+  try {
+    await host.acquireAll();
+    const work = { zone: 'retry.example.', machineId: 'ctr', kind: 'sequenced-counter', event: { type: 'inc', seq: 1 } };
+    const first = await host.submit(work, { msgId: 'retry-1' });
+    await pollUntil('the first copy applied', () => host.stats().acked === 1);
+    const second = await host.submit(work, { msgId: 'retry-1' });
+    assert.notEqual(second.seq, first.seq, 'two copies stored');
+    await pollUntil('the copy acked as a duplicate', () => host.stats().duplicates === 1);
+    const ctx = (await host.view('retry.example.', 'ctr'))?.context as { count: number; repeats: number };
+    assert.deepEqual([ctx.count, ctx.repeats], [1, 0]);
+  } finally {
+    await host.stop();
+    await broker.close();
+  }
+});

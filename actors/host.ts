@@ -9,12 +9,15 @@
 // - On shard loss the shard's actors are dropped without persisting; their unacked work is
 //   redelivered to the new owner.
 //
-// Work is at-least-once: a crash between persist and ack redelivers a message whose effect is
-// already persisted, so machines must treat a repeated event as a no-op (e.g. sequence numbers).
+// Exactly-once in effect: the record also holds the stream sequences of the work applied
+// (applied.ts), written with the same compare-and-set as the snapshot. A message redelivered
+// after its effect was persisted (a crash between persist and ack, an ack lost in a server crash)
+// is acked without being applied again. Deadlines and local sends are not work messages.
 import { createActor, type Actor, type AnyStateMachine, type Snapshot } from 'xstate';
 import { KeyExistsError, RevisionMismatchError } from '../broker/errors.ts';
 import { Subjects, shardOf } from '../broker/subjects.ts';
-import type { Broker, KvBucket, PublishAck, Stoppable, WorkMessage, ShardCoordinator } from '../broker/types.ts';
+import type { Broker, Consumer, KvBucket, PublishAck, WorkMessage, ShardCoordinator } from '../broker/types.ts';
+import { hasApplied, NOTHING_APPLIED, withApplied, type Applied } from './applied.ts';
 import { DeadlineWheel, deadlinesOf, type DeadlineEvent } from './deadlines.ts';
 import type { HostInspector } from './inspect.ts';
 import { BadWorkError, HostStoppedError, OwnershipLostError, RecordError, ShardNotHeldError, UnknownMachineKindError } from './errors.ts';
@@ -37,6 +40,8 @@ export interface HostHooks {
   afterPersist?(key: string, work: ZoneWork): void | Promise<void>;
   /** After the work message was acked (server-confirmed). */
   afterAck?(key: string, work: ZoneWork): void | Promise<void>;
+  /** After a redelivered work message that was applied already was acked without applying it. */
+  afterDuplicate?(key: string, work: ZoneWork): void | Promise<void>;
 }
 
 export interface ActorHostOptions {
@@ -59,6 +64,8 @@ export interface ActorHostOptions {
   readonly concurrency?: number;
   readonly ackWaitMs?: number;
   readonly maxDeliver?: number;
+  /** The broker's publish de-duplication window: msgIds applied are kept this long. Default 120 000. */
+  readonly duplicateWindowMs?: number;
   /** `--inspect`: report processed events and snapshots to a Stately inspector (inspect.ts). */
   readonly inspect?: HostInspector;
   readonly now?: () => number;
@@ -86,6 +93,8 @@ export interface HostStats {
   evicted: number;
   persisted: number;
   acked: number;
+  /** Redelivered work messages acked without applying (their effect was persisted already). */
+  duplicates: number;
   deadlinesFired: number;
   /** Machines (resident or evicted) with a pending deadline. */
   withDeadlines: number;
@@ -102,6 +111,8 @@ interface Resident {
   /** KV revision of the last write; 0 while the machine has never been persisted. */
   revision: number;
   updatedAt: number;
+  /** Work messages applied, as persisted with the snapshot (applied.ts). */
+  applied: Applied;
 }
 
 /** Parallel KV reads while restoring a shard. */
@@ -109,6 +120,8 @@ const RESTORE_PARALLELISM = 32;
 /** First retry of a failed shard acquisition, doubling up to the maximum. */
 const ACQUIRE_RETRY_MS = 200;
 const ACQUIRE_RETRY_MAX_MS = 10_000;
+/** How often the settled floor of each held shard is read from the broker (applied.ts). */
+const FLOOR_REFRESH_MS = 1000;
 
 function viewOf(r: PersistedMachine, revision: number): MachineView {
   const snap = r.snapshot as { status?: unknown; value?: unknown; context?: unknown };
@@ -176,14 +189,19 @@ export class ActorHost {
   readonly #held = new Set<number>();
   /** Bumped on every acquire and release of a shard: a stale acquisition notices and gives up. */
   readonly #epochs = new Map<number, number>();
-  readonly #consumers = new Map<number, Stoppable>();
+  readonly #consumers = new Map<number, Consumer>();
+  /** Settled floor of each shard's consumer, as last reported by the broker (only grows). */
+  readonly #floors = new Map<number, number>();
+  readonly #floorTimer: NodeJS.Timeout;
+  #floorsRefreshing = false;
   readonly #policy: { idleMs: number; maxResident: number };
   readonly #sweep: NodeJS.Timeout | undefined;
   readonly #ackWaitMs: number;
+  readonly #duplicateWindowMs: number;
   readonly #inflight = new Set<{ readonly msg: WorkMessage; since: number }>();
   readonly #keepAliveTimer: NodeJS.Timeout;
   #stopped = false;
-  readonly #stats = { created: 0, restored: 0, evicted: 0, persisted: 0, acked: 0, deadlinesFired: 0 };
+  readonly #stats = { created: 0, restored: 0, evicted: 0, persisted: 0, acked: 0, duplicates: 0, deadlinesFired: 0 };
 
   private constructor(opts: ActorHostOptions, kv: KvBucket) {
     this.#opts = opts;
@@ -199,8 +217,11 @@ export class ActorHost {
     this.#policy = { idleMs: opts.idleMs ?? 60_000, maxResident: opts.maxResident ?? Infinity };
     this.#wheel = new DeadlineWheel((key, id, at) => this.#onDeadline(key, id, at), this.#now);
     this.#ackWaitMs = opts.ackWaitMs ?? 30_000;
+    this.#duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
     this.#keepAliveTimer = setInterval(() => this.#keepAlive(), Math.max(50, this.#ackWaitMs / 6));
     this.#keepAliveTimer.unref();
+    this.#floorTimer = setInterval(() => this.#refreshFloors(), FLOOR_REFRESH_MS);
+    this.#floorTimer.unref();
     if (this.#policy.idleMs > 0) {
       this.#sweep = setInterval(() => this.#evict(), Math.max(50, this.#policy.idleMs / 2));
       this.#sweep.unref();
@@ -374,6 +395,7 @@ export class ActorHost {
     this.#stopped = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
     clearInterval(this.#keepAliveTimer);
+    clearInterval(this.#floorTimer);
     this.#wheel.stop();
     const consumers = [...this.#consumers.values()];
     this.#consumers.clear();
@@ -418,6 +440,21 @@ export class ActorHost {
     }
   }
 
+  /** Reads the settled floor of every consumed shard; one round at a time, failures ignored. */
+  #refreshFloors(): void {
+    if (this.#floorsRefreshing || this.#consumers.size === 0) return;
+    this.#floorsRefreshing = true;
+    const round = [...this.#consumers].map(async ([shard, consumer]) => {
+      try {
+        const floor = await consumer.settledFloor();
+        if (floor > (this.#floors.get(shard) ?? 0)) this.#floors.set(shard, floor);
+      } catch (err) {
+        this.#log.debug({ err, shard }, 'settled floor not read');
+      }
+    });
+    void Promise.all(round).finally(() => (this.#floorsRefreshing = false));
+  }
+
   #onDeadline(key: string, id: string, at: number): void {
     const p = parseMachineKey(key);
     if (p === undefined || this.#stopped) return;
@@ -435,6 +472,7 @@ export class ActorHost {
     if (!this.#held.has(shard)) throw new ShardNotHeldError(work.zone, shard);
     const key = machineKey(work.zone, work.machineId);
     const r = await this.#load(key, work, shard);
+    if (msg !== undefined && hasApplied(r.applied, msg)) return this.#ackDuplicate(r, key, work, msg, shard);
     const before = r.actor.getSnapshot() as Snapshot<unknown>;
     const event = { ...work.event, at: typeof work.event['at'] === 'number' ? work.event['at'] : this.#now() };
     r.actor.send(event);
@@ -446,7 +484,10 @@ export class ActorHost {
       this.#drop(r);
       throw new BadWorkError(`machine ${key} failed on "${event.type}": ${String(after.error)}`, { cause: after.error });
     }
-    if (after !== before || r.revision === 0) {
+    // A work message is recorded as applied even when it changed nothing, so it is not applied
+    // again after a later transition.
+    if (after !== before || r.revision === 0 || msg !== undefined) {
+      if (msg !== undefined) r.applied = withApplied(r.applied, msg, this.#floors.get(shard) ?? 0, this.#duplicateWindowMs);
       await this.#persist(r);
       if (this.#log.isLevelEnabled('debug')) {
         this.#log.debug({ zone: r.zone, machine: r.machineId, event: event.type, state: after.value, revision: r.revision }, 'transition');
@@ -465,6 +506,17 @@ export class ActorHost {
     return r;
   }
 
+  /** A redelivered message whose effect is persisted already: acked, not applied. */
+  async #ackDuplicate(r: Resident, key: string, work: ZoneWork, msg: WorkMessage, shard: number): Promise<Resident> {
+    if (!this.#held.has(shard)) throw new OwnershipLostError(key);
+    await msg.ack();
+    this.#stats.duplicates++;
+    this.#log.debug({ zone: r.zone, machine: r.machineId, seq: msg.seq, deliveryCount: msg.deliveryCount }, 'applied already; acked');
+    await this.#opts.hooks?.afterDuplicate?.(key, work);
+    if (this.#residents.get(key) === r) this.#residents.touch(key, r, this.#now());
+    return r;
+  }
+
   async #load(key: string, work: ZoneWork, shard: number): Promise<Resident> {
     const known = this.#residents.get(key);
     if (known !== undefined && known.actor.getSnapshot().status !== 'stopped') return known;
@@ -479,7 +531,7 @@ export class ActorHost {
     if (kind === undefined) throw new BadWorkError(new UnknownMachineKindError(work.kind || '(none)').message);
     const actor = createActor(kind.machine, this.#actorOptions(key));
     actor.start();
-    const r: Resident = { key, zone: work.zone, machineId: work.machineId, kind: kind.kind, shard, actor, revision: 0, updatedAt: 0 };
+    const r: Resident = { key, zone: work.zone, machineId: work.machineId, kind: kind.kind, shard, actor, revision: 0, updatedAt: 0, applied: NOTHING_APPLIED };
     this.#stats.created++;
     this.#admit(r);
     return r;
@@ -493,7 +545,7 @@ export class ActorHost {
     if (kind === undefined) throw new UnknownMachineKindError(rec.kind);
     const actor = createActor(kind.machine, { ...this.#actorOptions(key), snapshot: rec.snapshot as Snapshot<unknown> });
     actor.start();
-    const r: Resident = { key, zone: rec.zone, machineId: rec.machineId, kind: rec.kind, shard, actor, revision, updatedAt: rec.updatedAt };
+    const r: Resident = { key, zone: rec.zone, machineId: rec.machineId, kind: rec.kind, shard, actor, revision, updatedAt: rec.updatedAt, applied: rec.applied ?? NOTHING_APPLIED };
     this.#stats.restored++;
     this.#admit(r);
     return r;
@@ -520,6 +572,7 @@ export class ActorHost {
       deadlines: deadlinesOf(snapshot),
       updatedAt,
       writer: this.replicaId,
+      applied: r.applied,
     };
   }
 

@@ -1,6 +1,7 @@
 // The KV value of one persisted machine: which machine it is, XState's persisted snapshot, and
 // its pending deadlines (copied out of context so readers need not know the machine).
 import { decode, encode } from '../broker/codec.ts';
+import { appliedOf, type Applied } from './applied.ts';
 import { RecordError } from './errors.ts';
 
 export const RECORD_VERSION = 1;
@@ -20,6 +21,8 @@ export interface PersistedMachine {
   readonly updatedAt: number;
   /** Replica that wrote it. */
   readonly writer: string;
+  /** Work messages applied (applied.ts), for exactly-once in effect; absent: none. */
+  readonly applied?: Applied;
 }
 
 export function encodeRecord(r: PersistedMachine): Uint8Array {
@@ -46,7 +49,7 @@ export function decodeRecord(key: string, bytes: Uint8Array): PersistedMachine {
   if (typeof raw !== 'object' || raw === null) throw new RecordError('machine record is not a map', key);
   const r = raw as Record<string, unknown>;
   if (r['v'] !== RECORD_VERSION) throw new RecordError(`unsupported record version ${String(r['v'])}`, key);
-  const { kind, zone, machineId, snapshot, deadlines, updatedAt, writer } = r;
+  const { kind, zone, machineId, snapshot, deadlines, updatedAt, writer, applied } = r;
   if (typeof kind !== 'string' || typeof zone !== 'string' || typeof machineId !== 'string') {
     throw new RecordError('machine record lacks kind, zone or machineId', key);
   }
@@ -55,7 +58,7 @@ export function decodeRecord(key: string, bytes: Uint8Array): PersistedMachine {
   if (typeof updatedAt !== 'number' || typeof writer !== 'string') {
     throw new RecordError('machine record lacks updatedAt or writer', key);
   }
-  return { v: RECORD_VERSION, kind, zone, machineId, snapshot, deadlines, updatedAt, writer };
+  return { v: RECORD_VERSION, kind, zone, machineId, snapshot, deadlines, updatedAt, writer, applied: appliedOf(key, applied) };
 }
 
 /** State value of a persisted snapshot (`'idle'`, `{ running: 'waiting' }`, ...). */

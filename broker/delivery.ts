@@ -9,8 +9,9 @@ export interface RawDelivery {
   readonly data: Uint8Array;
   readonly deliveryCount: number;
   readonly msgId?: string;
-  /** Unique per stored message (the stream sequence), for de-duplicating dead-letter records. */
-  readonly id: string;
+  /** The stream sequence; its decimal form de-duplicates dead-letter records. */
+  readonly seq: number;
+  readonly storedAt: number;
   ack(): Promise<void>;
   nak(delayMs: number): void;
   term(): Promise<void>;
@@ -53,6 +54,8 @@ class Delivered implements WorkMessage {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly deliveryCount: number;
+  readonly seq: number;
+  readonly storedAt: number;
   readonly msgId?: string;
   settled = false;
 
@@ -63,6 +66,8 @@ class Delivered implements WorkMessage {
     this.subject = raw.subject;
     this.data = raw.data;
     this.deliveryCount = raw.deliveryCount;
+    this.seq = raw.seq;
+    this.storedAt = raw.storedAt;
     if (raw.msgId !== undefined) this.msgId = raw.msgId;
   }
 
@@ -82,7 +87,7 @@ class Delivered implements WorkMessage {
     if (this.settled) return;
     this.settled = true;
     // Record first: a crash in between redelivers, and the record id makes the rewrite a no-op.
-    await this.policy.deadLetter(record(this.raw, this.policy.queue, reason), this.raw.id);
+    await this.policy.deadLetter(record(this.raw, this.policy.queue, reason), String(this.raw.seq));
     await this.raw.term();
     this.policy.logger.warn({ ...this.where(), reason }, 'work message dead-lettered');
   }

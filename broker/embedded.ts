@@ -15,6 +15,7 @@ import { Subjects, subjectMatches } from './subjects.ts';
 import type {
   Broker,
   ConsumeOptions,
+  Consumer,
   DeadLetter,
   KvBucket,
   KvOptions,
@@ -31,6 +32,7 @@ interface StoredMsg {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly msgId?: string;
+  readonly storedAt: number;
   deliveryCount: number;
   state: 'ready' | 'delayed' | 'inflight';
   /** Increments per delivery; a timer of an older delivery does nothing. */
@@ -77,6 +79,7 @@ class QueueState {
       subject,
       data: data.slice(),
       ...(msgId !== undefined ? { msgId } : {}),
+      storedAt: now,
       deliveryCount: 0,
       state: 'ready',
       epoch: 0,
@@ -113,6 +116,14 @@ class QueueState {
         break;
       }
     }
+  }
+
+  /** Every message on `filters` up to the result is settled (a settled message is removed). */
+  settledFloor(filters: readonly string[]): number {
+    for (const m of this.msgs.values()) {
+      if (filters.some((f) => subjectMatches(f, m.subject))) return m.seq - 1;
+    }
+    return this.seq;
   }
 
   settle(m: StoredMsg): void {
@@ -202,7 +213,7 @@ class EmbeddedBroker implements Broker {
     return Promise.resolve(this.hub.queue(this.subjects.stream(queue)).publish(subject, data, opts.msgId));
   }
 
-  consume(queue: string, handler: WorkHandler, opts: ConsumeOptions = {}): Promise<Stoppable> {
+  consume(queue: string, handler: WorkHandler, opts: ConsumeOptions = {}): Promise<Consumer> {
     this.live();
     const q = this.hub.queue(this.subjects.stream(queue));
     const ackWaitMs = opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
@@ -235,7 +246,8 @@ class EmbeddedBroker implements Broker {
       q.subs.push(sub);
     }
     q.schedulePump();
-    const handle: Stoppable = {
+    const handle: Consumer = {
+      settledFloor: () => Promise.resolve(q.settledFloor(subs.map((s) => s.filter))),
       stop: async () => {
         for (const sub of subs) {
           sub.stopped = true;
@@ -270,7 +282,8 @@ class EmbeddedBroker implements Broker {
       data: m.data,
       deliveryCount: m.deliveryCount,
       ...(m.msgId !== undefined ? { msgId: m.msgId } : {}),
-      id: `${m.seq}`,
+      seq: m.seq,
+      storedAt: m.storedAt,
       ack: () => {
         if (q.msgs.has(m.seq)) q.settle(m);
         return Promise.resolve();

@@ -2,6 +2,7 @@
 export type {
   Broker,
   ConsumeOptions,
+  Consumer,
   DeadLetter,
   KvBucket,
   KvChange,

@@ -53,6 +53,7 @@ import { Subjects } from './subjects.ts';
 import type {
   Broker,
   ConsumeOptions,
+  Consumer,
   DeadLetter,
   KvBucket,
   KvOptions,
@@ -125,7 +126,8 @@ class JsDelivery implements RawDelivery {
   readonly data: Uint8Array;
   readonly deliveryCount: number;
   readonly msgId?: string;
-  readonly id: string;
+  readonly seq: number;
+  readonly storedAt: number;
 
   constructor(
     private readonly m: JsMsg,
@@ -137,7 +139,8 @@ class JsDelivery implements RawDelivery {
     this.data = plain(m.data);
     this.deliveryCount = m.info.deliveryCount;
     if (msgId !== undefined && msgId !== '' && !msgId.startsWith(AUTO_MSG_ID)) this.msgId = msgId;
-    this.id = `${m.seq}`;
+    this.seq = m.seq;
+    this.storedAt = Math.floor(m.info.timestampNanos / 1e6);
   }
 
   /** Resolves once the server confirmed the ack (an ack request on the shared reply inbox). */
@@ -367,7 +370,7 @@ class JetStreamBroker implements Broker {
     }
   }
 
-  async consume(queue: string, handler: WorkHandler, opts: ConsumeOptions = {}): Promise<Stoppable> {
+  async consume(queue: string, handler: WorkHandler, opts: ConsumeOptions = {}): Promise<Consumer> {
     this.live();
     await this.ensureQueue(queue);
     await this.ensureDeadLetters();
@@ -383,6 +386,7 @@ class JetStreamBroker implements Broker {
     };
     const shards = opts.shards === undefined ? [undefined] : [...opts.shards];
     const loops: { stop(): Promise<void> }[] = [];
+    const durables: string[] = [];
     try {
       for (const shard of shards) {
         const durable = this.subjects.durable(queue, shard);
@@ -397,15 +401,20 @@ class JetStreamBroker implements Broker {
           max_ack_pending: Math.max(1000, concurrency),
         });
         loops.push(await this.consumeLoop(stream, durable, handler, policy, concurrency));
+        durables.push(durable);
       }
     } catch (err) {
       await Promise.all(loops.map((l) => l.stop()));
       throw err;
     }
-    const handle: Stoppable = {
+    const handle: Consumer = {
       stop: async () => {
         await Promise.all(loops.map((l) => l.stop()));
         this.open.delete(handle);
+      },
+      settledFloor: async () => {
+        const infos = await Promise.all(durables.map((d) => this.jsm.consumers.info(stream, d)));
+        return Math.min(...infos.map((i) => i.ack_floor.stream_seq));
       },
     };
     this.open.add(handle);

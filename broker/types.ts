@@ -18,6 +18,16 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
+/** A running consumer (`Broker.consume`). */
+export interface Consumer extends Stoppable {
+  /**
+   * The settled floor, from the server: every message of this consumer with `seq` at or below it
+   * has been acked or termed (JetStream: the consumer's ack floor, the lowest over its shards).
+   * It only grows, except that acks lost in a server crash can lower it (those messages come back).
+   */
+  settledFloor(): Promise<number>;
+}
+
 export interface PublishOptions {
   /** De-duplication id: a second publish with the same id within the duplicate window is dropped. */
   msgId?: string;
@@ -36,6 +46,13 @@ export interface WorkMessage {
   readonly data: Uint8Array;
   /** 1 on first delivery, incremented on every redelivery (nak or ack-wait expiry). */
   readonly deliveryCount: number;
+  /**
+   * The message's sequence in its queue (`PublishAck.seq`): the same on every delivery of it, and
+   * never reused, so a handler can recognise a message it already applied.
+   */
+  readonly seq: number;
+  /** When the broker stored the message, ms since the epoch (the broker's clock). */
+  readonly storedAt: number;
   /** The publisher's de-duplication id, when it gave one. */
   readonly msgId?: string;
   /** Removes the message for good; resolves only once the broker confirmed it (JetStream ackAck). */
@@ -144,7 +161,7 @@ export interface Broker {
   readonly namespace: string;
   /** Durable publish to a work subject built by `Subjects.work`; resolves once stored. */
   publish(subject: string, data: Uint8Array, opts?: PublishOptions): Promise<PublishAck>;
-  consume(queue: string, handler: WorkHandler, opts?: ConsumeOptions): Promise<Stoppable>;
+  consume(queue: string, handler: WorkHandler, opts?: ConsumeOptions): Promise<Consumer>;
   /** Dead-letter records of `queue` (all queues when omitted), oldest first, at most `limit`. */
   deadLetters(queue?: string, limit?: number): Promise<DeadLetter[]>;
   kv(bucket: string, opts?: KvOptions): Promise<KvBucket>;

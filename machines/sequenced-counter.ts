@@ -1,20 +1,20 @@
-// A small test machine for the actor host: counts sequence-numbered increments exactly once each,
-// records out-of-order and repeated ones, and waits on one deadline kept in context as an absolute
-// time. After a crash, work the dead host had not acked comes back after newer work, so the
-// machine keeps a watermark plus the numbers applied above it instead of assuming order.
+// A small test machine for the actor host: applies sequence-numbered increments and records every
+// one it applied, in the order applied, with the host's time of applying it. It does not hide
+// repeats: the host applies each work message once (actors/applied.ts), and a repeat here shows
+// that it did not. It also waits on one deadline kept in context as an absolute time.
 // Pure: time arrives in events (`at`, set by the host), never from a clock.
 import { assign, setup } from 'xstate';
 
 export interface SequencedCounterContext {
-  /** Increments applied, one per new sequence number. */
+  /** Increments applied, repeats included. */
   count: number;
-  /** Watermark: every sequence number up to this one was applied (0: none yet). */
+  /** Highest sequence number applied (0: none yet). */
   lastSeq: number;
-  /** Sequence numbers above the watermark already applied, ascending. */
-  above: number[];
-  /** Increments that arrived with a sequence number other than lastSeq + 1 and were not repeats. */
+  /** Every increment applied, in the order applied: [seq, at]. */
+  log: [seq: number, at: number][];
+  /** Increments that came after one with a higher sequence number (late ones). */
   outOfOrder: number;
-  /** Increments with a sequence number already applied (redeliveries): ignored. */
+  /** Increments with a sequence number applied before (a work message applied twice). */
   repeats: number;
   /** Pending deadlines, absolute milliseconds since the epoch; the host re-arms them. */
   deadlines: Record<string, number>;
@@ -34,28 +34,20 @@ export const sequencedCounter = setup({
     events: {} as SequencedCounterEvent,
   },
   guards: {
-    isNew: ({ context, event }) =>
-      event.type === 'inc' && event.seq > context.lastSeq && !context.above.includes(event.seq),
     isExpireDeadline: ({ context, event }) =>
       event.type === 'deadline' && event.id === 'expire' && context.deadlines['expire'] !== undefined,
   },
   actions: {
     apply: assign(({ context, event }) => {
       if (event.type !== 'inc') return {};
-      const above = [...context.above, event.seq].sort((a, b) => a - b);
-      let lastSeq = context.lastSeq;
-      while (above[0] === lastSeq + 1) {
-        above.shift();
-        lastSeq++;
-      }
       return {
         count: context.count + 1,
-        lastSeq,
-        above,
-        outOfOrder: context.outOfOrder + (event.seq === context.lastSeq + 1 ? 0 : 1),
+        lastSeq: Math.max(context.lastSeq, event.seq),
+        log: [...context.log, [event.seq, event.at] as [number, number]],
+        outOfOrder: context.outOfOrder + (event.seq < context.lastSeq ? 1 : 0),
+        repeats: context.repeats + (context.log.some(([s]) => s === event.seq) ? 1 : 0),
       };
     }),
-    countRepeat: assign({ repeats: ({ context }) => context.repeats + 1 }),
     arm: assign(({ context, event }) => {
       if (event.type !== 'arm') return {};
       return { armedAt: event.at, deadlines: { ...context.deadlines, expire: event.at + event.ms } };
@@ -68,9 +60,9 @@ export const sequencedCounter = setup({
 }).createMachine({
   id: 'sequenced-counter',
   initial: 'counting',
-  context: { count: 0, lastSeq: 0, above: [], outOfOrder: 0, repeats: 0, deadlines: {} },
+  context: { count: 0, lastSeq: 0, log: [], outOfOrder: 0, repeats: 0, deadlines: {} },
   on: {
-    inc: [{ guard: 'isNew', actions: 'apply' }, { actions: 'countRepeat' }],
+    inc: { actions: 'apply' },
   },
   states: {
     counting: {

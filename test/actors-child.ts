@@ -9,7 +9,8 @@
 //   --local-events N          (embedded) send N local events, stop the host and return
 //   --leave-inspector         after those, do not stop the inspector (it must not hold the process)
 //   --wait-inspector-ms MS    before those, wait up to MS for the inspector socket to open
-// Prints one JSON line per milestone on stdout: {"ready":...}, {"persisted":n}, {"acked":n}.
+// Prints one JSON line per milestone on stdout: {"ready":...}, {"acquired":shard}, {"lost":shard},
+// {"duplicates":n} (a redelivered message acked without applying it again).
 import { parseArgs } from 'node:util';
 import type { Broker, ShardCoordinator } from '../broker/types.ts';
 import { createEmbeddedBroker } from '../broker/embedded.ts';
@@ -59,6 +60,7 @@ const broker: Broker = values.embedded
 const inspector = inspectUrl !== undefined ? createHostInspector(inspectUrl, 200) : undefined;
 let persisted = 0;
 let acked = 0;
+let duplicates = 0;
 const crashPersist = values['crash-after-persist'] !== undefined ? Number(values['crash-after-persist']) : -1;
 const crashAck = values['crash-after-ack'] !== undefined ? Number(values['crash-after-ack']) : -1;
 const host = await ActorHost.open({
@@ -80,6 +82,7 @@ const host = await ActorHost.open({
       acked++;
       if (acked === crashAck) die();
     },
+    afterDuplicate: () => say({ duplicates: ++duplicates }),
   },
 });
 

@@ -9,9 +9,10 @@ import { Subjects, shardOf } from '../broker/subjects.ts';
 import type { Broker, KvBucket } from '../broker/types.ts';
 import { readMachine, type MachineView } from '../actors/host.ts';
 import { encodeWork, type MachineEvent } from '../actors/work.ts';
-import { startDaemon, type Daemon } from './support/daemon.ts';
+import type { Daemon } from './support/daemon.ts';
 import { startNatsServer, type NatsServer } from './support/nats.ts';
 import { pollUntil } from './support/poll.ts';
+import { heldShards, spawnReplica } from './support/replicas.ts';
 
 const SHARDS = 4;
 const NS = 'takeover';
@@ -26,24 +27,12 @@ after(async () => {
 });
 
 function spawnHost(url: string, replica: string): Daemon {
-  const d = startDaemon(replica, process.execPath, ['--import', 'tsx', 'test/actors-child.ts', '--nats', url, '--namespace', NS, '--shards', String(SHARDS), '--replica', replica, '--coordinator', '--ack-wait-ms', '1000'], {
-    env: { ...process.env, MPDNS_LOG_LEVEL: 'info' },
-  });
+  const d = spawnReplica({ url, namespace: NS, shards: SHARDS, replica, flags: ['--ack-wait-ms', '1000'] });
   children.push(d);
   return d;
 }
 
-/** Shards a child currently holds, from its {"acquired":n} / {"lost":n} lines. */
-function held(d: Daemon): Set<number> {
-  const s = new Set<number>();
-  for (const line of d.output().split('\n')) {
-    const m = /^\{"(acquired|lost)":(\d+)\}$/.exec(line.trim());
-    if (m === null) continue;
-    if (m[1] === 'acquired') s.add(Number(m[2]));
-    else s.delete(Number(m[2]));
-  }
-  return s;
-}
+const held = heldShards;
 
 type Ctx = { count: number; lastSeq: number; deadlines: Record<string, number>; firedAt?: number };
 

@@ -155,6 +155,43 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       await c.stop();
     });
 
+    it('a delivery carries its publish sequence (the same when redelivered) and store time; the settled floor follows acks', T, async () => {
+      const q = uniqueQueue();
+      const seen: [string, number, number][] = [];
+      const stored: number[] = [];
+      let holdB = true;
+      const c = await broker.consume(q, (m) => {
+        seen.push([text(m.data), m.seq, m.deliveryCount]);
+        stored.push(m.storedAt);
+        if (text(m.data) === 'b' && holdB) {
+          holdB = false;
+          m.nak(50);
+        }
+      }, { ackWaitMs: 5000 });
+      const a = await broker.publish(subjects.work(q, 'a.'), bytes('a'));
+      await pollUntil('a acked', async () => (await c.settledFloor()) >= a.seq);
+      const b = await broker.publish(subjects.work(q, 'b.'), bytes('b'));
+      await pollUntil('b redelivered and acked', () => seen.length >= 3);
+      assert.deepEqual(seen, [['a', a.seq, 1], ['b', b.seq, 1], ['b', b.seq, 2]]);
+      assert.ok(stored.every((t) => Math.abs(t - Date.now()) < 60_000), `stored at ${stored.join(', ')}`);
+      await pollUntil('floor at b', async () => (await c.settledFloor()) >= b.seq);
+      await c.stop();
+      // Work in hand, not yet settled, holds the floor below itself.
+      let unblock = (): void => {};
+      const blocked = new Promise<void>((r) => (unblock = r));
+      let started = false;
+      const busy = await broker.consume(q, async () => {
+        started = true;
+        await blocked;
+      }, { ackWaitMs: 60_000 });
+      const held = await broker.publish(subjects.work(q, 'c.'), bytes('c'));
+      await pollUntil('c in hand', () => started);
+      assert.equal(await busy.settledFloor(), held.seq - 1);
+      unblock();
+      await pollUntil('floor past c', async () => (await busy.settledFloor()) >= held.seq);
+      await busy.stop();
+    });
+
     it('an undecodable message is termed and dead-lettered once, and the consumer goes on', T, async () => {
       const q = uniqueQueue();
       let calls = 0;

@@ -5,6 +5,9 @@
 //     ackAck → reply of the same message size, same window, same server, same run.
 // (b) Zone actors: N zones, each sent E events through the host, every transition persisted to
 //     JetStream KV, eviction on; events/s and peak RSS of this process.
+// (c) A bounded chaos round (test/support/chaos.ts, the driver of test/actors-chaos.test.ts):
+//     3 replica processes over 16 shards while replicas are SIGKILLed and restarted, nats-server
+//     is SIGKILLed once and a replica added and removed; events/s, longest wait, lost, duplicated.
 // A real nats-server is started on a free port with a temp store dir, and stopped at the end.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +20,7 @@ import { ActorHost } from '../../actors/host.ts';
 import { componentLogger } from '../../actors/logger.ts';
 import { encodeWork, type ZoneWork } from '../../actors/work.ts';
 import { sequencedCounter } from '../../machines/sequenced-counter.ts';
+import { runChaos } from '../support/chaos.ts';
 import { startNatsServer } from '../support/nats.ts';
 
 const { values } = parseArgs({
@@ -34,6 +38,10 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '4' },
     'skip-roundtrips': { type: 'boolean', default: false },
     'skip-actors': { type: 'boolean', default: false },
+    'skip-chaos': { type: 'boolean', default: false },
+    'chaos-keys': { type: 'string', default: '1000' },
+    'chaos-events': { type: 'string', default: '10' },
+    'chaos-publish-ms': { type: 'string', default: '30000' },
     /** Profiling aid: run only the host side of (a). */
     'only-host': { type: 'boolean', default: false },
     /** Also run the bare path on the broker's reply inbox (how much of the ratio is plumbing). */
@@ -366,6 +374,40 @@ try {
   }
 } finally {
   await nats.stop();
+}
+if (!values['skip-chaos']) {
+  const keys = Number(values['chaos-keys']);
+  const perKey = Number(values['chaos-events']);
+  const c = await runChaos({
+    keys,
+    eventsPerKey: perKey,
+    shards: 16,
+    replicas: 3,
+    publishMs: Number(values['chaos-publish-ms']),
+    killEveryMs: 5000,
+    ackWaitMs: 4000,
+    maxDeliver: 50,
+    drainTimeoutMs: 180_000,
+    progress: (line) => {
+      if (!values.json) process.stderr.write(`  ${line}\n`);
+    },
+  });
+  Object.assign(out, {
+    chaosEvents: c.events,
+    chaosEventsPerSec: Math.round(c.eventsPerSec),
+    chaosMaxDelayMs: Math.round(c.maxDelayMs),
+    chaosLost: c.lost,
+    chaosDuplicated: c.duplicated,
+    chaosMisordered: c.misordered,
+    chaosDeadLetters: c.deadLetters,
+    chaosReplicaKills: c.replicaKills,
+  });
+  rows.push(
+    ['chaos round', `${keys} machines x ${perKey} events over ~${Number(values['chaos-publish-ms']) / 1000} s, 3 replicas, 16 shards; ${c.replicaKills} replica kills, 1 nats-server kill, 1 replica added and removed`],
+    ['chaos events/s (publish start to all applied)', `${c.eventsPerSec.toFixed(0)}/s over ${c.seconds.toFixed(1)} s; longest wait publish→apply ${c.maxDelayMs} ms`],
+    ['chaos lost / duplicated / misordered / dead letters', `${c.lost} / ${c.duplicated} / ${c.misordered} / ${c.deadLetters} (late after a fault: ${c.late}; redeliveries dropped by the host: ${c.duplicatesDropped}; acked orphans left in the stream: ${c.orphans})`],
+    ...c.problems.slice(0, 10).map((p): [string, string] => ['  problem', p]),
+  );
 }
 
 const w = Math.max(...rows.map((r) => r[0].length));
