@@ -10,7 +10,7 @@ import { createJetStreamBroker } from '../broker/jetstream.ts';
 import { checkName } from '../broker/subjects.ts';
 import { listZoneMachines, type MachineView } from '../actors/host.ts';
 import { NameError, printable } from '../dns/errors.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 
 const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NAMESPACE] [--bucket NAME]
 
@@ -56,7 +56,7 @@ export function parseZone(text: string): { zone: Fqdn } | { problem: string } {
   if (text === '') return { problem: 'empty zone name' };
   let zone: Fqdn;
   try {
-    zone = parseName(text.endsWith('.') ? text : `${text}.`);
+    zone = parseUserName(text);
   } catch (err) {
     if (err instanceof NameError) return { problem: err.message };
     throw err;

@@ -1,6 +1,6 @@
 // mpdns query: a small dig that knows mpdns's types (HSYNC, HSYNCPARAM, CHUNK, JWK, DSYNC...)
 // and prints answers in their presentation form.
-import { parseName } from '../dns/name.ts';
+import { parseUserName } from '../dns/name.ts';
 import type { RR } from '../dns/rr.ts';
 import type { Message } from '../dns/message.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   let request;
   try {
     const peer = parseHostPort(server, 53);
-    const name = parseName(positional[0]?.endsWith('.') === true ? positional[0] : `${positional[0] ?? ''}.`);
+    const name = parseUserName(positional[0] ?? '');
     const type = positional[1] === undefined ? RRType.A : parseType(positional[1]);
     request = { peer, name, type };
   } catch (err) {

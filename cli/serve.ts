@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { KeyError } from '../dns/dnssec/errors.ts';
 import { ParseError } from '../dns/errors.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
 import type { Zone } from '../dns/zone.ts';
 import { DnsServer, InlineSignedZone, loadZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
@@ -66,7 +66,7 @@ function splitZoneArg(text: string): ZoneArg {
   if (i > 0 && i < text.length - 1 && !text.slice(i + 1).includes('/')) {
     const originText = text.slice(i + 1);
     try {
-      return { file: text.slice(0, i), origin: parseName(originText.endsWith('.') ? originText : `${originText}.`) };
+      return { file: text.slice(0, i), origin: parseUserName(originText) };
     } catch {
       throw new UsageError(`--zone ${text}: bad origin "${originText}"`);
     }

@@ -26,7 +26,7 @@ import { writeKeyFiles, zoneKeys, type WrittenKeys } from '../dns/net/keydir.ts'
 import { errnoText } from '../dns/net/errors.ts';
 import { readInputFile, readZoneRecords } from '../dns/net/load.ts';
 import { SignPool } from '../dns/net/sign-pool.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { genericText, rdataToText } from '../dns/rdata/index.ts';
 import type { RR } from '../dns/rr.ts';
 import { classToString, RRType, typeToString } from '../dns/types.ts';
@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     const keyDir = values['key-dir'] ?? fail('--key-dir is required');
     let origin: Fqdn;
     try {
-      origin = parseName(originText.endsWith('.') ? originText : `${originText}.`);
+      origin = parseUserName(originText);
     } catch (err) {
       fail(`--origin: ${(err as Error).message}`);
     }
