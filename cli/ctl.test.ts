@@ -119,7 +119,7 @@ describe('ctl machines against nats-server', { skip: !haveBinary('nats-server') 
   test('a bad --nats URL or ZONE is a usage error at once', async () => {
     await usageErrors([
       [['bad..zone'], /ZONE: .*bad\.\.zone/],
-      [['a b'], /ZONE: .*"a b\./],
+      [['a b'], /ZONE: .*"a b"/],
       [['>'], /ZONE: .*">"/],
       [[''], /ZONE: empty zone name/],
       [['z.example', '--nats', 'notaurl'], /--nats "notaurl": not a URL/],

@@ -3,9 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   algorithmName,
   decodeDnskey,
@@ -30,6 +28,8 @@ import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { genericText, rdataToText } from '../dns/rdata/index.ts';
 import type { RR } from '../dns/rr.ts';
 import { classToString, RRType, typeToString } from '../dns/types.ts';
+import { flagValue, runCommand, threadsFlag, type Parsed } from './args.ts';
+import { complain, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns sign --zone FILE --origin NAME --key-dir DIR [options]
 
@@ -60,10 +60,6 @@ export interface SignCommandResult {
   readonly ms: { readonly load: number; readonly sign: number; readonly write: number };
 }
 
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 function fail(message: string): never {
   throw new UsageError(message);
 }
@@ -73,53 +69,35 @@ class OutputError extends Error {
   override name = 'OutputError';
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        zone: { type: 'string' },
-        origin: { type: 'string' },
-        'key-dir': { type: 'string' },
-        algorithm: { type: 'string' },
-        csk: { type: 'boolean', default: false },
-        nsec3: { type: 'boolean', default: false },
-        'nsec3-salt': { type: 'string' },
-        'nsec3-iterations': { type: 'string' },
-        'opt-out': { type: 'boolean', default: false },
-        'foreign-dnskeys': { type: 'string' },
-        out: { type: 'string' },
-        'ds-out': { type: 'string' },
-        threads: { type: 'string' },
-        validity: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`mpdns sign: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+const FLAGS = {
+  zone: { type: 'string' },
+  origin: { type: 'string' },
+  'key-dir': { type: 'string' },
+  algorithm: { type: 'string' },
+  csk: { type: 'boolean', default: false },
+  nsec3: { type: 'boolean', default: false },
+  'nsec3-salt': { type: 'string' },
+  'nsec3-iterations': { type: 'string' },
+  'opt-out': { type: 'boolean', default: false },
+  'foreign-dnskeys': { type: 'string' },
+  out: { type: 'string' },
+  'ds-out': { type: 'string' },
+  threads: { type: 'string' },
+  validity: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand({ name: 'sign', usage: USAGE, options: FLAGS }, argv, ({ values }) => sign(values));
+}
+
+async function sign(values: Parsed<typeof FLAGS>['values']): Promise<number> {
   try {
     const zone = values.zone ?? fail('--zone is required');
     const originText = values.origin ?? fail('--origin is required');
     const keyDir = values['key-dir'] ?? fail('--key-dir is required');
-    let origin: Fqdn;
-    try {
-      origin = parseUserName(originText);
-    } catch (err) {
-      fail(`--origin: ${(err as Error).message}`);
-    }
-    const threads = values.threads === undefined ? 1 : Number(values.threads);
-    const maxThreads = Math.max(64, availableParallelism());
-    if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, not "${values.threads}" (1..${maxThreads})`);
-    if (threads > maxThreads) fail(`--threads ${values.threads}: at most ${maxThreads} (1..${maxThreads})`);
+    const origin = flagValue('--origin', originText, parseUserName);
+    const threads = values.threads === undefined ? 1 : threadsFlag(values.threads);
     if (values.algorithm !== undefined) {
       try {
         parseSigningAlgorithm(values.algorithm);
@@ -162,17 +140,13 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`mpdns sign: ${err.message}\n`);
-      return 2;
-    }
     if (err instanceof DnsError || err instanceof OutputError) {
-      process.stderr.write(`mpdns sign: ${err.message}\n`);
+      complain('sign', err.message);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (typeof e.code === 'string' && typeof e.path === 'string') {
-      process.stderr.write(`mpdns sign: ${e.path}: ${errnoText(e)}\n`);
+      complain('sign', `${e.path}: ${errnoText(e)}`);
       return 1;
     }
     throw err;
