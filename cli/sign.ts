@@ -8,7 +8,6 @@ import {
   algorithmName,
   decodeDnskey,
   DnssecError,
-  fastRdataText,
   keyTag,
   parseKeyFile,
   parseSigningAlgorithm,
@@ -25,9 +24,10 @@ import { errnoText } from '../dns/net/errors.ts';
 import { readInputFile, readZoneRecords } from '../dns/net/load.ts';
 import { SignPool } from '../dns/net/sign-pool.ts';
 import { parseUserName, type Fqdn } from '../dns/name.ts';
-import { genericText, rdataToText } from '../dns/rdata/index.ts';
+import { rdataToText } from '../dns/rdata/index.ts';
 import type { RR } from '../dns/rr.ts';
-import { classToString, RRType, typeToString } from '../dns/types.ts';
+import { RRType } from '../dns/types.ts';
+import { formatZone } from '../dns/zonefile/index.ts';
 import { flagValue, runCommand, threadsFlag, type Parsed } from './args.ts';
 import { complain, UsageError } from './errors.ts';
 
@@ -190,39 +190,6 @@ async function readForeign(file: string, origin: Fqdn, algorithm: number): Promi
     out.push(dnskey);
   });
   return out;
-}
-
-/**
- * Private-use types (RFC 6895: 65280-65534; HSYNC, HSYNCPARAM, CHUNK, JWK) are written in the
- * RFC 3597 form, so that the signed zone loads in BIND, NSD, Knot and ldns, which do not know them.
- */
-const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
-/** Type names for other software: private-use types as TYPEnnn (RFC 3597). */
-const typeNameForOthers = (type: number): string => (privateUse(type) ? `TYPE${type}` : typeToString(type));
-
-/**
- * Presentation text of RRs, one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
- * written straight into one reused buffer (no per-line or per-chunk strings for the GC), so a
- * yielded chunk is valid only until the next one is asked for.
- */
-export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<Uint8Array> {
-  const buf = Buffer.allocUnsafe(chunk);
-  let o = 0;
-  for (const r of records) {
-    const line = privateUse(r.type)
-      ? `${r.name}\t${r.ttl}\t${classToString(r.class)}\tTYPE${r.type}\t${genericText(r.rdata)}\n`
-      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata, typeNameForOthers)}\n`;
-    if (buf.length - o < line.length * 3) {
-      if (o > 0) yield buf.subarray(0, o);
-      o = 0;
-      if (buf.length < line.length * 3) {
-        yield Buffer.from(line);
-        continue;
-      }
-    }
-    o += buf.write(line, o, 'utf8');
-  }
-  if (o > 0) yield buf.subarray(0, o);
 }
 
 /**

@@ -1,9 +1,11 @@
 // Writes a zone back in presentation form: one RR per line, the SOA first, then canonical order
 // (RFC 4034 §6: owner, type, RDATA), absolute names unless `relative` asks for owners relative
-// to a leading $ORIGIN. parseZone(printZone(z)) gives the same zone.
+// to a leading $ORIGIN. parseZone(printZone(z)) gives the same zone. formatZone streams records
+// in the order given as UTF-8 chunks, for other software (private-use types as TYPEnnn).
 import { canonicalRdata, compareRdata } from '../canonical.ts';
 import { relativeName, type Fqdn } from '../name.ts';
-import { rdataToText } from '../rdata/codec.ts';
+import { fastRdataText } from '../dnssec/present.ts';
+import { genericText, rdataToText } from '../rdata/codec.ts';
 import type { RR } from '../rr.ts';
 import { classToString, typeToString } from '../types.ts';
 import type { RRset, Zone } from '../zone.ts';
@@ -43,4 +45,37 @@ export function printZone(zone: Zone, opts: PrintOptions = {}): string {
   let out = '';
   for (const line of zoneLines(zone, opts)) out += line + '\n';
   return out;
+}
+
+/**
+ * Private-use types (RFC 6895: 65280-65534; HSYNC, HSYNCPARAM, CHUNK, JWK) are written in the
+ * RFC 3597 form, so that the signed zone loads in BIND, NSD, Knot and ldns, which do not know them.
+ */
+const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
+/** Type names for other software: private-use types as TYPEnnn (RFC 3597). */
+const typeNameForOthers = (type: number): string => (privateUse(type) ? `TYPE${type}` : typeToString(type));
+
+/**
+ * Presentation text of RRs in the order given (for `mpdns sign`'s output: big zones), one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
+ * written straight into one reused buffer (no per-line or per-chunk strings for the GC), so a
+ * yielded chunk is valid only until the next one is asked for.
+ */
+export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<Uint8Array> {
+  const buf = Buffer.allocUnsafe(chunk);
+  let o = 0;
+  for (const r of records) {
+    const line = privateUse(r.type)
+      ? `${r.name}\t${r.ttl}\t${classToString(r.class)}\tTYPE${r.type}\t${genericText(r.rdata)}\n`
+      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata, typeNameForOthers)}\n`;
+    if (buf.length - o < line.length * 3) {
+      if (o > 0) yield buf.subarray(0, o);
+      o = 0;
+      if (buf.length < line.length * 3) {
+        yield Buffer.from(line);
+        continue;
+      }
+    }
+    o += buf.write(line, o, 'utf8');
+  }
+  if (o > 0) yield buf.subarray(0, o);
 }
