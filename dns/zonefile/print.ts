@@ -5,7 +5,7 @@
 import { canonicalRdata, compareRdata } from '../canonical.ts';
 import { relativeName, type Fqdn } from '../name.ts';
 import { fastRdataText } from '../dnssec/present.ts';
-import { genericText, rdataToText } from '../rdata/codec.ts';
+import { genericText } from '../rdata/codec.ts';
 import type { RR } from '../rr.ts';
 import { classToString, typeToString } from '../types.ts';
 import type { RRset, Zone } from '../zone.ts';
@@ -15,10 +15,24 @@ export interface PrintOptions {
   readonly relative?: boolean;
 }
 
-/** One record as a zone-file line (no newline), owner absolute unless `origin` is given. */
-export function formatRecord(rr: RR, origin?: Fqdn): string {
+/**
+ * Private-use types (RFC 6895: 65280-65534; HSYNC, HSYNCPARAM, CHUNK, JWK) are written in the
+ * RFC 3597 form for other software, so that a signed zone loads in BIND, NSD, Knot and ldns,
+ * which do not know them.
+ */
+const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
+/** Type names for other software: private-use types as TYPEnnn (RFC 3597). */
+const typeNameForOthers = (type: number): string => (privateUse(type) ? `TYPE${type}` : typeToString(type));
+
+/**
+ * One record as a zone-file line (no newline), owner absolute unless `origin` is given.
+ * `forOthers`: private-use types (and type names inside RDATA) as TYPEnnn with `\#` RDATA.
+ */
+export function formatRecord(rr: RR, origin?: Fqdn, forOthers = false): string {
   const owner = origin === undefined ? rr.name : relativeName(rr.name, origin);
-  return `${owner}\t${rr.ttl}\t${classToString(rr.class)}\t${typeToString(rr.type)}\t${rdataToText(rr.type, rr.rdata)}`;
+  const cls = rr.class === 1 ? 'IN' : classToString(rr.class);
+  if (forOthers && privateUse(rr.type)) return `${owner}\t${rr.ttl}\t${cls}\tTYPE${rr.type}\t${genericText(rr.rdata)}`;
+  return `${owner}\t${rr.ttl}\t${cls}\t${typeToString(rr.type)}\t${fastRdataText(rr.type, rr.rdata, forOthers ? typeNameForOthers : typeToString)}`;
 }
 
 function orderedRdata(set: RRset): Uint8Array[] {
@@ -48,15 +62,8 @@ export function printZone(zone: Zone, opts: PrintOptions = {}): string {
 }
 
 /**
- * Private-use types (RFC 6895: 65280-65534; HSYNC, HSYNCPARAM, CHUNK, JWK) are written in the
- * RFC 3597 form, so that the signed zone loads in BIND, NSD, Knot and ldns, which do not know them.
- */
-const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
-/** Type names for other software: private-use types as TYPEnnn (RFC 3597). */
-const typeNameForOthers = (type: number): string => (privateUse(type) ? `TYPE${type}` : typeToString(type));
-
-/**
- * Presentation text of RRs in the order given (for `mpdns sign`'s output: big zones), one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
+ * Zone-file text of RRs in the order given, for other software (formatRecord's `forOthers`), one
+ * per line, as UTF-8 in chunks of about `chunk` bytes (`mpdns sign` writes big zones). Lines are
  * written straight into one reused buffer (no per-line or per-chunk strings for the GC), so a
  * yielded chunk is valid only until the next one is asked for.
  */
@@ -64,9 +71,7 @@ export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<U
   const buf = Buffer.allocUnsafe(chunk);
   let o = 0;
   for (const r of records) {
-    const line = privateUse(r.type)
-      ? `${r.name}\t${r.ttl}\t${classToString(r.class)}\tTYPE${r.type}\t${genericText(r.rdata)}\n`
-      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata, typeNameForOthers)}\n`;
+    const line = `${formatRecord(r, undefined, true)}\n`;
     if (buf.length - o < line.length * 3) {
       if (o > 0) yield buf.subarray(0, o);
       o = 0;
