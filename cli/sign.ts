@@ -24,10 +24,9 @@ import { errnoText } from '../dns/net/errors.ts';
 import { readInputFile, readZoneRecords } from '../dns/net/load.ts';
 import { SignPool } from '../dns/net/sign-pool.ts';
 import { parseUserName, type Fqdn } from '../dns/name.ts';
-import { rdataToText } from '../dns/rdata/index.ts';
-import type { RR } from '../dns/rr.ts';
 import { RRType } from '../dns/types.ts';
-import { formatZone } from '../dns/zonefile/index.ts';
+import { CLASS_IN, type RR } from '../dns/rr.ts';
+import { formatRecord, formatZone } from '../dns/zonefile/index.ts';
 import { flagValue, runCommand, threadsFlag, type Parsed } from './args.ts';
 import { complain, UsageError } from './errors.ts';
 
@@ -317,7 +316,7 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
     }
     t2 = performance.now();
     if (pool === undefined) write(signed.records());
-    for (const d of signed.dsSet(2)) ds.write(`${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`);
+    for (const rdata of signed.dsSet(2)) ds.write(`${formatRecord({ name: opts.origin, type: RRType.DS, class: CLASS_IN, ttl: 3600, rdata })}\n`);
   } catch (err) {
     await Promise.all(files.map((f) => f.abort()));
     throw err;
