@@ -35,7 +35,8 @@ in-memory journal of the last changes), NOTIFY out and TSIG.
 
 Signals: SIGHUP re-reads every zone file; a changed zone with a higher serial is journalled
 and NOTIFY is sent; a file that fails to parse is logged and the old zone stays served.
-SIGTERM/SIGINT stop the server. Logs are pino JSON lines on stdout.
+SIGTERM/SIGINT stop the server. Logs are pino JSON lines on stdout, at the level named by
+$MPDNS_LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info).
 `;
 
 interface ZoneArg {
