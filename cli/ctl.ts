@@ -4,13 +4,14 @@
 //
 // Read-only: buckets are opened, never created. Exit 0 success, 1 failure (no server, no
 // JetStream, unreadable records), 2 bad usage.
-import { parseArgs } from 'node:util';
 import { BucketNotFoundError, InvalidNameError, JetStreamNotEnabledError } from '../broker/errors.ts';
 import { createJetStreamBroker } from '../broker/jetstream.ts';
 import { checkName } from '../broker/subjects.ts';
 import { listZoneMachines, type MachineView } from '../actors/host.ts';
-import { NameError, printable } from '../dns/errors.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { NameError } from '../dns/errors.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
+import { runCommand } from './args.ts';
+import { complain, usageFailure, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NAMESPACE] [--bucket NAME]
 
@@ -23,16 +24,6 @@ const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NA
 
 const CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
-
-function say(msg: string): void {
-  process.stderr.write(`mpdns ctl: ${printable(msg)}\n`);
-}
-
-/** A usage error: one line on stderr, exit 2. */
-function fail(msg: string): number {
-  say(msg);
-  return 2;
-}
 
 /** Why `text` is not a NATS server URL (`nats://` or `tls://`, a host, an optional port), or undefined. */
 export function natsUrlProblem(text: string): string | undefined {
@@ -56,7 +47,7 @@ export function parseZone(text: string): { zone: Fqdn } | { problem: string } {
   if (text === '') return { problem: 'empty zone name' };
   let zone: Fqdn;
   try {
-    zone = parseName(text.endsWith('.') ? text : `${text}.`);
+    zone = parseUserName(text);
   } catch (err) {
     if (err instanceof NameError) return { problem: err.message };
     throw err;
@@ -88,49 +79,37 @@ export function formatMachines(zone: string, machines: readonly MachineView[], n
   return out;
 }
 
-async function machines(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        nats: { type: 'string' },
-        prefix: { type: 'string', default: 'mpdns' },
-        bucket: { type: 'string', default: 'machines' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    return fail(err instanceof Error ? err.message : String(err));
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const zoneText = positionals[0];
-  if (zoneText === undefined || positionals.length !== 1) return fail('machines takes exactly one ZONE (try mpdns ctl --help)');
-  const parsedZone = parseZone(zoneText);
-  if ('problem' in parsedZone) return fail(`ZONE: ${parsedZone.problem}`);
-  for (const [flag, kind, value] of [['--prefix', 'namespace', values.prefix], ['--bucket', 'bucket', values.bucket]] as const) {
-    try {
-      checkName(kind, value);
-    } catch (err) {
-      if (err instanceof InvalidNameError) return fail(`${flag}: ${err.message} (expected [a-z0-9][a-z0-9-]{0,31})`);
-      throw err;
+const FLAGS = {
+  json: { type: 'boolean', default: false },
+  nats: { type: 'string' },
+  prefix: { type: 'string', default: 'mpdns' },
+  bucket: { type: 'string', default: 'machines' },
+} as const;
+
+function machines(argv: string[]): Promise<number> {
+  return runCommand({ name: 'ctl', usage: USAGE, options: FLAGS, positionals: true }, argv, ({ values, positionals }) => {
+    const zoneText = positionals[0];
+    if (zoneText === undefined || positionals.length !== 1) throw new UsageError('machines takes exactly one ZONE');
+    const parsedZone = parseZone(zoneText);
+    if ('problem' in parsedZone) throw new UsageError(`ZONE: ${parsedZone.problem}`);
+    for (const [flag, kind, value] of [['--prefix', 'namespace', values.prefix], ['--bucket', 'bucket', values.bucket]] as const) {
+      try {
+        checkName(kind, value);
+      } catch (err) {
+        if (err instanceof InvalidNameError) throw new UsageError(`${flag}: ${err.message} (expected [a-z0-9][a-z0-9-]{0,31})`);
+        throw err;
+      }
     }
-  }
-  // An empty $MPDNS_NATS_URL counts as unset; an empty --nats is a usage error.
-  const env = process.env['MPDNS_NATS_URL'];
-  const fromEnv = values.nats === undefined && env !== undefined && env !== '' ? env : undefined;
-  const url = values.nats ?? fromEnv ?? DEFAULT_NATS_URL;
-  const urlProblem = natsUrlProblem(url);
-  if (urlProblem !== undefined) {
-    return fail(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${urlProblem} (expected nats://HOST[:PORT])`);
-  }
-  return listMachines(url, parsedZone.zone, values.prefix, values.bucket, values.json);
+    // An empty $MPDNS_NATS_URL counts as unset; an empty --nats is a usage error.
+    const env = process.env['MPDNS_NATS_URL'];
+    const fromEnv = values.nats === undefined && env !== undefined && env !== '' ? env : undefined;
+    const url = values.nats ?? fromEnv ?? DEFAULT_NATS_URL;
+    const urlProblem = natsUrlProblem(url);
+    if (urlProblem !== undefined) {
+      throw new UsageError(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${urlProblem} (expected nats://HOST[:PORT])`);
+    }
+    return listMachines(url, parsedZone.zone, values.prefix, values.bucket, values.json);
+  });
 }
 
 /** The URL as messages show it: a password is not echoed. */
@@ -143,15 +122,15 @@ function shownUrl(url: string): string {
 async function listMachines(serverUrl: string, zone: Fqdn, prefix: string, bucket: string, json: boolean): Promise<number> {
   const url = shownUrl(serverUrl);
   const timer = setTimeout(() => {
-    say(`no NATS server answered at ${url} within ${CONNECT_TIMEOUT_MS} ms`);
+    complain('ctl', `no NATS server answered at ${url} within ${CONNECT_TIMEOUT_MS} ms`);
     process.exit(1);
   }, CONNECT_TIMEOUT_MS);
   let broker;
   try {
     broker = await createJetStreamBroker({ servers: serverUrl, namespace: prefix, name: 'mpdns-ctl' });
   } catch (err) {
-    if (err instanceof JetStreamNotEnabledError) say(`NATS at ${url} has no JetStream (start nats-server with -js)`);
-    else say(`NATS at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof JetStreamNotEnabledError) complain('ctl', `NATS at ${url} has no JetStream (start nats-server with -js)`);
+    else complain('ctl', `NATS at ${url}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   } finally {
     clearTimeout(timer);
@@ -163,17 +142,17 @@ async function listMachines(serverUrl: string, zone: Fqdn, prefix: string, bucke
       const kv = await broker.kv(bucket, { create: false });
       list = await listZoneMachines(kv, zone, (err) => {
         unreadable++;
-        say(`unreadable record: ${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`);
+        complain('ctl', `unreadable record: ${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`);
       });
     } catch (err) {
       if (!(err instanceof BucketNotFoundError)) throw err;
-      say(`no KV bucket ${err.bucket} at ${url}: nothing persisted there`);
+      complain('ctl', `no KV bucket ${err.bucket} at ${url}: nothing persisted there`);
     }
     process.stdout.write(json ? `${JSON.stringify({ zone, machines: list })}\n` : formatMachines(zone, list));
-    if (unreadable > 0) say(`${unreadable} machine record(s) of ${zone} could not be read`);
+    if (unreadable > 0) complain('ctl', `${unreadable} machine record(s) of ${zone} could not be read`);
     return unreadable > 0 ? 1 : 0;
   } catch (err) {
-    say(err instanceof Error ? err.message : String(err));
+    complain('ctl', err instanceof Error ? err.message : String(err));
     return 1;
   } finally {
     await broker.close();
@@ -191,6 +170,6 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return sub === undefined ? 2 : 0;
     default:
-      return fail(`unknown subcommand "${sub}" (try mpdns ctl --help)`);
+      return usageFailure('ctl', new UsageError(`unknown subcommand "${sub}"`));
   }
 }

@@ -1,17 +1,35 @@
-// The mpdns command: dispatches to one subcommand per file in cli/.
+// The mpdns command: dispatches to one subcommand per file in cli/ (each parses its own flags
+// through cli/args.ts and prints its own --help).
 import pkg from '../package.json' with { type: 'json' };
+import { printable } from '../dns/errors.ts';
 
-const commands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
-  ctl: () => import('./ctl.ts'),
-  query: () => import('./query.ts'),
-  sign: () => import('./sign.ts'),
-  serve: () => import('./serve.ts'),
+interface Command {
+  /** One line for `mpdns --help`. */
+  readonly summary: string;
+  /** Loaded only when run, so one command does not load the others' code. */
+  readonly load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {
+  serve: { summary: 'serve zone files as an authoritative primary (UDP/TCP, AXFR/IXFR, NOTIFY, TSIG, inline signing)', load: () => import('./serve.ts') },
+  sign: { summary: 'sign a zone file (DNSSEC: NSEC or NSEC3) and write the signed zone and its DS set', load: () => import('./sign.ts') },
+  query: { summary: "send one query and print the answer in presentation form, with mpdns's types", load: () => import('./query.ts') },
+  ctl: { summary: 'inspect running state: `ctl machines ZONE` lists the persisted machines of a zone', load: () => import('./ctl.ts') },
 };
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return (
+    `usage: mpdns <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `  mpdns help COMMAND (or mpdns COMMAND --help) describes a command's options; mpdns --version its version.\n`
+  );
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(`usage: mpdns <command> [options]\n\ncommands: ${Object.keys(commands).join(', ')}\n`);
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
@@ -20,12 +38,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`mpdns ${pkg.version} (${from})\n`);
     return 0;
   }
-  const load = commands[name];
-  if (load === undefined) {
-    process.stderr.write(`mpdns: unknown command "${name}" (try mpdns --help)\n`);
+  const [wanted, args] = name === 'help' ? [rest[0] ?? '', ['--help']] : [name, rest];
+  const command = Object.hasOwn(commands, wanted) ? commands[wanted] : undefined;
+  if (command === undefined) {
+    const what = wanted.startsWith('-') ? 'option' : 'command';
+    process.stderr.write(`mpdns: unknown ${what} "${printable(wanted)}" (try mpdns --help)\n`);
     return 2;
   }
-  return (await load()).run(rest);
+  return (await command.load()).run(args);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,12 +1,14 @@
 // mpdns query: a small dig that knows mpdns's types (HSYNC, HSYNCPARAM, CHUNK, JWK, DSYNC...)
 // and prints answers in their presentation form.
-import { parseName } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 import type { RR } from '../dns/rr.ts';
 import type { Message } from '../dns/message.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
 import { RRType, Rcode, parseType, typeToString } from '../dns/types.ts';
 import { formatRecord } from '../dns/zonefile/index.ts';
-import { parseHostPort, query } from '../dns/net/index.ts';
+import { parseHostPort, query, type Peer } from '../dns/net/index.ts';
+import { flagValue, runCommand } from './args.ts';
+import { complain, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns query @ADDR[:PORT] NAME [TYPE] [--tcp] [--dnssec] [--tsig NAME:ALG:SECRET] [--json]
 
@@ -27,64 +29,50 @@ function flagsOf(m: Message): string {
   return names.filter((f) => m[f]).join(' ');
 }
 
+const FLAGS = {
+  tcp: { type: 'boolean' },
+  dnssec: { type: 'boolean' },
+  json: { type: 'boolean' },
+  tsig: { type: 'string' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  let server: string | undefined;
-  const positional: string[] = [];
-  let tsig: TsigKey | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a.startsWith('@')) server = a.slice(1);
-    else if (a === '--tsig') {
-      try {
-        tsig = parseTsigKey(argv[++i] ?? '');
-      } catch (err) {
-        process.stderr.write(`mpdns query: --tsig: ${(err as Error).message}\n`);
-        return 2;
-      }
+  return runCommand({ name: 'query', usage: USAGE, options: FLAGS, positionals: true }, argv, ({ values, positionals }) => {
+    const tsig = values.tsig === undefined ? undefined : flagValue('--tsig', values.tsig, parseTsigKey);
+    const server = positionals.find((a) => a.startsWith('@'))?.slice(1);
+    const rest = positionals.filter((a) => !a.startsWith('@'));
+    if (server === undefined) throw new UsageError('no server: give @ADDR[:PORT]');
+    if (rest.length === 0) throw new UsageError('no NAME to query');
+    if (rest.length > 2) throw new UsageError(`one NAME and one TYPE, not "${rest.join(' ')}"`);
+    let request;
+    try {
+      request = { peer: parseHostPort(server, 53), name: parseUserName(rest[0] ?? ''), type: rest[1] === undefined ? RRType.A : parseType(rest[1]) };
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
     }
-    else if (a.startsWith('--')) {
-      if (!['--tcp', '--dnssec', '--json'].includes(a)) {
-        process.stderr.write(`mpdns query: unknown option ${a}\n${USAGE}`);
-        return 2;
-      }
-    } else positional.push(a);
-  }
-  const missing =
-    server === undefined ? 'no server: give @ADDR[:PORT]' :
-    positional.length === 0 ? 'no NAME to query' :
-    positional.length > 2 ? `one NAME and one TYPE, not "${positional.join(' ')}"` : undefined;
-  if (missing !== undefined || server === undefined) {
-    process.stderr.write(`mpdns query: ${missing ?? ''}\n${USAGE}`);
-    return 2;
-  }
-  let request;
-  try {
-    const peer = parseHostPort(server, 53);
-    const name = parseName(positional[0]?.endsWith('.') === true ? positional[0] : `${positional[0] ?? ''}.`);
-    const type = positional[1] === undefined ? RRType.A : parseType(positional[1]);
-    request = { peer, name, type };
-  } catch (err) {
-    process.stderr.write(`mpdns query: ${(err as Error).message}\n`);
-    return 2;
-  }
+    return ask(server, request, { tcp: values.tcp === true, dnssecOk: values.dnssec === true, json: values.json === true, tsig });
+  });
+}
+
+async function ask(
+  server: string,
+  request: { readonly peer: Peer; readonly name: Fqdn; readonly type: number },
+  opts: { readonly tcp: boolean; readonly dnssecOk: boolean; readonly json: boolean; readonly tsig: TsigKey | undefined },
+): Promise<number> {
   let res;
   try {
     res = await query(request.peer, request.name, request.type, {
-      tcp: argv.includes('--tcp'),
-      dnssecOk: argv.includes('--dnssec'),
-      ...(tsig === undefined ? {} : { tsig }),
+      tcp: opts.tcp,
+      dnssecOk: opts.dnssecOk,
+      ...(opts.tsig === undefined ? {} : { tsig: opts.tsig }),
     });
   } catch (err) {
-    process.stderr.write(`mpdns query: ${server}: ${(err as Error).message}\n`);
+    complain('query', `${server}: ${(err as Error).message}`);
     return 1;
   }
   const m = res.message;
   const rcode = rcodeNames.get(m.rcode) ?? String(m.rcode);
-  if (argv.includes('--json')) {
+  if (opts.json) {
     const view = (rrs: readonly RR[]): string[] => rrs.map((rr) => formatRecord(rr));
     const out = {
       rcode,

@@ -1,12 +1,13 @@
 // mpdns serve: an authoritative primary for zone files, with AXFR/IXFR, NOTIFY and TSIG.
-import { availableParallelism } from 'node:os';
-import { pino } from 'pino';
 import { KeyError } from '../dns/dnssec/errors.ts';
 import { ParseError } from '../dns/errors.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { parseTsigKey, type TsigKey } from '../dns/tsig.ts';
 import type { Zone } from '../dns/zone.ts';
+import { componentLogger } from '../actors/logger.ts';
 import { loadZone } from '../dns/files/index.ts';
+import { flagValue, runCommand, threadsFlag, type Parsed } from './args.ts';
+import { complain, UsageError } from './errors.ts';
 import { DnsServer, InlineSignedZone, Notifier, parseCidr, parseHostPort, PrimaryZone, type Peer } from '../dns/net/index.ts';
 
 
@@ -35,7 +36,8 @@ in-memory journal of the last changes), NOTIFY out and TSIG.
 
 Signals: SIGHUP re-reads every zone file; a changed zone with a higher serial is journalled
 and NOTIFY is sent; a file that fails to parse is logged and the old zone stays served.
-SIGTERM/SIGINT stop the server. Logs are pino JSON lines on stdout.
+SIGTERM/SIGINT stop the server. Logs are pino JSON lines on stdout, at the level named by
+$MPDNS_LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info).
 `;
 
 interface ZoneArg {
@@ -57,9 +59,20 @@ export interface ServeArgs {
 /** The most changes per zone kept for IXFR (--journal). */
 const MAX_JOURNAL = 1_000_000;
 
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+const FLAGS = {
+  zone: { type: 'string', multiple: true },
+  listen: { type: 'string' },
+  notify: { type: 'string', multiple: true },
+  'allow-transfer': { type: 'string', multiple: true },
+  tsig: { type: 'string', multiple: true },
+  journal: { type: 'string' },
+  sign: { type: 'boolean' },
+  'key-dir': { type: 'string' },
+  nsec3: { type: 'boolean' },
+  threads: { type: 'string' },
+} as const;
+
+const SPEC = { name: 'serve', usage: USAGE, options: FLAGS };
 
 function splitZoneArg(text: string): ZoneArg {
   // FILE[:ORIGIN]: the origin is after the last colon when it looks like a domain name.
@@ -67,7 +80,7 @@ function splitZoneArg(text: string): ZoneArg {
   if (i > 0 && i < text.length - 1 && !text.slice(i + 1).includes('/')) {
     const originText = text.slice(i + 1);
     try {
-      return { file: text.slice(0, i), origin: parseName(originText.endsWith('.') ? originText : `${originText}.`) };
+      return { file: text.slice(0, i), origin: parseUserName(originText) };
     } catch {
       throw new UsageError(`--zone ${text}: bad origin "${originText}"`);
     }
@@ -75,82 +88,25 @@ function splitZoneArg(text: string): ZoneArg {
   return { file: text };
 }
 
-/** Parses the command line; throws UsageError with one clear message. */
-export function parseServeArgs(argv: readonly string[]): ServeArgs | 'help' {
-  const zones: ZoneArg[] = [];
-  const notify: Peer[] = [];
-  const allowTransfer: string[] = [];
-  const keys: TsigKey[] = [];
-  let listen: Peer | undefined;
-  let journal = 100;
-  let sign = false;
-  let keyDir: string | undefined;
-  let nsec3 = false;
-  let threads: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') return 'help';
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    try {
-      switch (flag) {
-        case '--zone':
-          zones.push(splitZoneArg(value()));
-          break;
-        case '--listen':
-          listen = parseHostPort(value());
-          break;
-        case '--notify':
-          notify.push(parseHostPort(value(), 53));
-          break;
-        case '--allow-transfer': {
-          const v = value();
-          parseCidr(v);
-          allowTransfer.push(v);
-          break;
-        }
-        case '--tsig':
-          keys.push(parseTsigKey(value()));
-          break;
-        case '--journal': {
-          const v = value();
-          if (!/^[0-9]+$/.test(v)) throw new UsageError(`--journal: "${v}" is not a number`);
-          journal = Number(v);
-          if (journal > MAX_JOURNAL) throw new UsageError(`--journal ${v}: at most ${MAX_JOURNAL}`);
-          break;
-        }
-        case '--sign':
-          sign = true;
-          break;
-        case '--key-dir':
-          keyDir = value();
-          break;
-        case '--nsec3':
-          nsec3 = true;
-          break;
-        case '--threads': {
-          const v = value();
-          const max = Math.max(64, availableParallelism());
-          threads = Number(v);
-          if (!/^[0-9]+$/.test(v) || threads < 1) throw new UsageError(`--threads must be a positive integer, not "${v}" (1..${max})`);
-          if (threads > max) throw new UsageError(`--threads ${v}: at most ${max} (1..${max})`);
-          break;
-        }
-        default:
-          throw new UsageError(`unknown argument "${arg}"`);
-      }
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+function journalFlag(v: string): number {
+  if (!/^[0-9]+$/.test(v)) throw new UsageError(`--journal: "${v}" is not a number`);
+  const n = Number(v);
+  if (n > MAX_JOURNAL) throw new UsageError(`--journal ${v}: at most ${MAX_JOURNAL}`);
+  return n;
+}
+
+/** The command line's flags as ServeArgs; throws UsageError with one clear message. */
+function serveArgs(values: Parsed<typeof FLAGS>['values']): ServeArgs {
+  const zones = (values.zone ?? []).map(splitZoneArg);
+  const listen = values.listen === undefined ? undefined : flagValue('--listen', values.listen, (v) => parseHostPort(v));
+  const notify = (values.notify ?? []).map((v) => flagValue('--notify', v, (t) => parseHostPort(t, 53)));
+  const allowTransfer = (values['allow-transfer'] ?? []).map((v) => flagValue('--allow-transfer', v, (t) => (parseCidr(t), t)));
+  const keys = (values.tsig ?? []).map((v) => flagValue('--tsig', v, parseTsigKey));
+  const journal = values.journal === undefined ? 100 : journalFlag(values.journal);
+  const threads = values.threads === undefined ? undefined : threadsFlag(values.threads);
+  const sign = values.sign === true;
+  const keyDir = values['key-dir'];
+  const nsec3 = values.nsec3 === true;
   if (zones.length === 0) throw new UsageError('at least one --zone FILE[:ORIGIN] is required');
   if (listen === undefined) throw new UsageError('--listen ADDR:PORT is required');
   if (sign && keyDir === undefined) throw new UsageError('--sign needs --key-dir DIR');
@@ -174,26 +130,18 @@ function errorText(file: string, err: unknown): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args: ServeArgs | 'help';
-  try {
-    args = parseServeArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`mpdns serve: ${err.message} (try mpdns serve --help)\n`);
-    return 2;
-  }
-  if (args === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const log = pino({ base: { component: 'serve' } });
+  return runCommand(SPEC, argv, ({ values }) => serve(serveArgs(values)));
+}
+
+async function serve(args: ServeArgs): Promise<number> {
+  const log = componentLogger({ component: 'serve' });
   const primaries: { arg: ZoneArg; zone: PrimaryZone | InlineSignedZone }[] = [];
   for (const z of args.zones) {
     try {
       const loaded = await loadZone(z.file, z.origin, (w) => log.warn({ file: z.file }, w));
       const twice = primaries.find((p) => p.zone.origin === loaded.origin);
       if (twice !== undefined) {
-        process.stderr.write(`mpdns serve: ${z.file}: zone ${loaded.origin} is already served from ${twice.arg.file}\n`);
+        complain('serve', `${z.file}: zone ${loaded.origin} is already served from ${twice.arg.file}`);
         return 1;
       }
       let zone: PrimaryZone | InlineSignedZone;
@@ -209,7 +157,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       primaries.push({ arg: z, zone });
     } catch (err) {
-      process.stderr.write(`mpdns serve: ${errorText(z.file, err)}\n`);
+      complain('serve', errorText(z.file, err));
       return 1;
     }
   }
@@ -225,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     bound = await server.start();
   } catch (err) {
-    process.stderr.write(`mpdns serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    complain('serve', err instanceof Error ? err.message : String(err));
     return 1;
   }
   const firstKey = args.keys[0];

@@ -1,14 +1,11 @@
 // mpdns sign: signs a zone file with the keys in a key directory (generating a KSK+ZSK, or a
 // CSK, when it holds none for the zone), and writes the signed zone and the DS set atomically.
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   algorithmName,
   decodeDnskey,
   DnssecError,
-  fastRdataText,
   keyTag,
   parseKeyFile,
   parseSigningAlgorithm,
@@ -19,13 +16,15 @@ import {
 } from '../dns/dnssec/index.ts';
 import { DnsError } from '../dns/errors.ts';
 import { AtomicFile, errnoText, OutputError, readInputFile, readZoneRecords, writeKeyFiles, zoneKeys, type WrittenKeys } from '../dns/files/index.ts';
-// The light file of dns/net this needs, not its index: `mpdns sign` should not load the
+// The light files of dns/net this needs, not its index: `mpdns sign` should not load the
 // server and socket code at start-up (about 100 ms of tsx compiling and module loading).
 import { SignPool } from '../dns/net/sign-pool.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
-import { genericText, rdataToText } from '../dns/rdata/index.ts';
-import type { RR } from '../dns/rr.ts';
-import { classToString, RRType, typeToString } from '../dns/types.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
+import { RRType } from '../dns/types.ts';
+import { CLASS_IN, type RR } from '../dns/rr.ts';
+import { formatRecord, formatZone } from '../dns/zonefile/index.ts';
+import { flagValue, runCommand, threadsFlag, type Parsed } from './args.ts';
+import { complain, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns sign --zone FILE --origin NAME --key-dir DIR [options]
 
@@ -56,61 +55,39 @@ export interface SignCommandResult {
   readonly ms: { readonly load: number; readonly sign: number; readonly write: number };
 }
 
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 function fail(message: string): never {
   throw new UsageError(message);
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        zone: { type: 'string' },
-        origin: { type: 'string' },
-        'key-dir': { type: 'string' },
-        algorithm: { type: 'string' },
-        csk: { type: 'boolean', default: false },
-        nsec3: { type: 'boolean', default: false },
-        'nsec3-salt': { type: 'string' },
-        'nsec3-iterations': { type: 'string' },
-        'opt-out': { type: 'boolean', default: false },
-        'foreign-dnskeys': { type: 'string' },
-        out: { type: 'string' },
-        'ds-out': { type: 'string' },
-        threads: { type: 'string' },
-        validity: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`mpdns sign: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+const FLAGS = {
+  zone: { type: 'string' },
+  origin: { type: 'string' },
+  'key-dir': { type: 'string' },
+  algorithm: { type: 'string' },
+  csk: { type: 'boolean', default: false },
+  nsec3: { type: 'boolean', default: false },
+  'nsec3-salt': { type: 'string' },
+  'nsec3-iterations': { type: 'string' },
+  'opt-out': { type: 'boolean', default: false },
+  'foreign-dnskeys': { type: 'string' },
+  out: { type: 'string' },
+  'ds-out': { type: 'string' },
+  threads: { type: 'string' },
+  validity: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand({ name: 'sign', usage: USAGE, options: FLAGS }, argv, ({ values }) => sign(values));
+}
+
+async function sign(values: Parsed<typeof FLAGS>['values']): Promise<number> {
   try {
     const zone = values.zone ?? fail('--zone is required');
     const originText = values.origin ?? fail('--origin is required');
     const keyDir = values['key-dir'] ?? fail('--key-dir is required');
-    let origin: Fqdn;
-    try {
-      origin = parseName(originText.endsWith('.') ? originText : `${originText}.`);
-    } catch (err) {
-      fail(`--origin: ${(err as Error).message}`);
-    }
-    const threads = values.threads === undefined ? 1 : Number(values.threads);
-    const maxThreads = Math.max(64, availableParallelism());
-    if (!Number.isInteger(threads) || threads < 1) fail(`--threads must be a positive integer, not "${values.threads}" (1..${maxThreads})`);
-    if (threads > maxThreads) fail(`--threads ${values.threads}: at most ${maxThreads} (1..${maxThreads})`);
+    const origin = flagValue('--origin', originText, parseUserName);
+    const threads = values.threads === undefined ? 1 : threadsFlag(values.threads);
     if (values.algorithm !== undefined) {
       try {
         parseSigningAlgorithm(values.algorithm);
@@ -153,17 +130,13 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`mpdns sign: ${err.message}\n`);
-      return 2;
-    }
     if (err instanceof DnsError || err instanceof OutputError) {
-      process.stderr.write(`mpdns sign: ${err.message}\n`);
+      complain('sign', err.message);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (typeof e.code === 'string' && typeof e.path === 'string') {
-      process.stderr.write(`mpdns sign: ${e.path}: ${errnoText(e)}\n`);
+      complain('sign', `${e.path}: ${errnoText(e)}`);
       return 1;
     }
     throw err;
@@ -207,39 +180,6 @@ async function readForeign(file: string, origin: Fqdn, algorithm: number): Promi
     out.push(dnskey);
   });
   return out;
-}
-
-/**
- * Private-use types (RFC 6895: 65280-65534; HSYNC, HSYNCPARAM, CHUNK, JWK) are written in the
- * RFC 3597 form, so that the signed zone loads in BIND, NSD, Knot and ldns, which do not know them.
- */
-const privateUse = (type: number): boolean => type >= 0xff00 && type <= 0xfffe;
-/** Type names for other software: private-use types as TYPEnnn (RFC 3597). */
-const typeNameForOthers = (type: number): string => (privateUse(type) ? `TYPE${type}` : typeToString(type));
-
-/**
- * Presentation text of RRs, one per line, as UTF-8 in chunks of about `chunk` bytes. Lines are
- * written straight into one reused buffer (no per-line or per-chunk strings for the GC), so a
- * yielded chunk is valid only until the next one is asked for.
- */
-export function* formatZone(records: Iterable<RR>, chunk = 1 << 20): Generator<Uint8Array> {
-  const buf = Buffer.allocUnsafe(chunk);
-  let o = 0;
-  for (const r of records) {
-    const line = privateUse(r.type)
-      ? `${r.name}\t${r.ttl}\t${classToString(r.class)}\tTYPE${r.type}\t${genericText(r.rdata)}\n`
-      : `${r.name}\t${r.ttl}\t${r.class === 1 ? 'IN' : classToString(r.class)}\t${typeToString(r.type)}\t${fastRdataText(r.type, r.rdata, typeNameForOthers)}\n`;
-    if (buf.length - o < line.length * 3) {
-      if (o > 0) yield buf.subarray(0, o);
-      o = 0;
-      if (buf.length < line.length * 3) {
-        yield Buffer.from(line);
-        continue;
-      }
-    }
-    o += buf.write(line, o, 'utf8');
-  }
-  if (o > 0) yield buf.subarray(0, o);
 }
 
 /**
@@ -312,7 +252,7 @@ export async function signCommand(opts: SignCommandOptions): Promise<SignCommand
     }
     t2 = performance.now();
     if (pool === undefined) write(signed.records());
-    for (const d of signed.dsSet(2)) ds.write(`${opts.origin}\t3600\tIN\tDS\t${rdataToText(RRType.DS, d)}\n`);
+    for (const rdata of signed.dsSet(2)) ds.write(`${formatRecord({ name: opts.origin, type: RRType.DS, class: CLASS_IN, ttl: 3600, rdata })}\n`);
   } catch (err) {
     await Promise.all(files.map((f) => f.abort()));
     throw err;

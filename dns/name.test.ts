@@ -6,6 +6,7 @@ import {
   nameToWire,
   parentName,
   parseName,
+  parseUserName,
   relativeName,
   type Fqdn,
 } from './name.ts';
@@ -28,6 +29,17 @@ test('parseName rejects bad names with NameError', () => {
   }
   const long = Array.from({ length: 128 }, () => 'a').join('.') + '.';
   assert.throws(() => parseName(long), /longer than 255/);
+});
+
+test('parseUserName: a typed name is absolute with or without its dot; "@" and "" are refused', () => {
+  assert.equal(parseUserName('Example.COM'), 'example.com.');
+  assert.equal(parseUserName('example.com.'), 'example.com.');
+  assert.equal(parseUserName('.'), '.');
+  assert.equal(parseUserName('a\\.b'), 'a\\.b.');
+  assert.equal(parseUserName('a\\.'), 'a\\..');
+  assert.throws(() => parseUserName('@'), NameError);
+  assert.throws(() => parseUserName(''), NameError);
+  assert.throws(() => parseUserName('a..b'), NameError);
 });
 
 test('wire form, parent, subdomain and relative names', () => {

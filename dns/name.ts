@@ -54,6 +54,16 @@ export function parseName(text: string, origin?: Fqdn): Fqdn {
   return fromLabelBytes(labels.labels, text);
 }
 
+/**
+ * A name a person typed (a command-line argument, a key or zone name): absolute whether or not
+ * it ends in a dot, so `example.com` and `example.com.` are the same name. "@" is refused: it
+ * means an origin only inside a zone file.
+ */
+export function parseUserName(text: string): Fqdn {
+  if (text === '@') throw new NameError('"@" used without an origin', text);
+  return parseName(text, ROOT);
+}
+
 /** Returns the Fqdn, or undefined when the text is not a valid name. */
 export function tryParseName(text: string, origin?: Fqdn): Fqdn | undefined {
   try {

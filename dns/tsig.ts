@@ -6,7 +6,7 @@
 // signed ones with the prior MAC chained), and the BADSIG/BADKEY/BADTIME outcomes.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { inputError, ParseError, WireError } from './errors.ts';
-import { nameToWire, parseName, nameFromLabelBytes, type Fqdn } from './name.ts';
+import { nameToWire, parseUserName, nameFromLabelBytes, type Fqdn } from './name.ts';
 import { RRType, Rcode } from './types.ts';
 import { CLASS_ANY } from './rr.ts';
 
@@ -53,7 +53,7 @@ export function parseTsigKey(text: string): TsigKey {
   const [nameText, algText, secretText] = parts as [string, string, string];
   let name: Fqdn;
   try {
-    name = parseName(nameText.endsWith('.') ? nameText : `${nameText}.`);
+    name = parseUserName(nameText);
   } catch (err) {
     throw new ParseError(`bad TSIG key name "${nameText}"`, undefined, undefined, undefined, {
       cause: inputError(err),

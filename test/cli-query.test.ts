@@ -57,11 +57,12 @@ test('query exit codes: NXDOMAIN 0 with SOA, REFUSED 1, bad arguments 2', { time
   const bad = await mpdns(['query', `@127.0.0.1:${port}`, 'x.', 'NOSUCHTYPE']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown RR type "NOSUCHTYPE"/);
-  // Each usage error says what is wrong before the usage text.
+  // Each usage error is one line saying what is wrong, with the --help hint.
   for (const [args, why] of [
-    [['customer.zone.'], /^mpdns query: no server: give @ADDR\[:PORT\]\n/],
-    [[`@127.0.0.1:${port}`], /^mpdns query: no NAME to query\n/],
-    [[`@127.0.0.1:${port}`, 'a', 'b', 'c'], /^mpdns query: one NAME and one TYPE, not "a b c"\n/],
+    [['customer.zone.'], /^mpdns query: no server: give @ADDR\[:PORT\] \(try mpdns query --help\)\n$/],
+    [[`@127.0.0.1:${port}`], /^mpdns query: no NAME to query \(try mpdns query --help\)\n$/],
+    [[`@127.0.0.1:${port}`, 'a', 'b', 'c'], /^mpdns query: one NAME and one TYPE, not "a b c" \(try mpdns query --help\)\n$/],
+    [[`@127.0.0.1:${port}`, 'a', '--frob'], /^mpdns query: unknown option --frob \(try mpdns query --help\)\n$/],
   ] as const) {
     const r = await mpdns(['query', ...args]);
     assert.equal(r.code, 2);

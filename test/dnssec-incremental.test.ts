@@ -35,11 +35,9 @@ test('one changed RRset in a 100,000-RRset zone re-signs 2 RRsets, not the zone'
   const full = z.stats.signatures;
   assert.ok(full > 150_000, `full signing made ${full} signatures`);
 
-  const t0 = performance.now();
+  // The work done is the count of signatures made; its speed is bench:sign's (incremental figure).
   const st = z.apply({ removed: [soa(1), a(4242, 1)], added: [soa(2), a(4242, 2)] });
-  const ms = performance.now() - t0;
   assert.deepEqual(st, { signatures: 2, rrsets: 2 }, 'SOA and the changed A RRset only');
-  assert.ok(ms < 200, `incremental apply took ${ms.toFixed(1)} ms`);
 
   const name = parseName('h4242.big.example.');
   const sig = z.rrsigs(name, RRType.A)[0];

@@ -307,3 +307,22 @@ test('SIGHUP: zone-file warnings of a reload are logged like those of the first 
     `no TTL warning in the reload log:\n${logged.join('\n')}`,
   );
 });
+
+test('serve logs through the root logger: MPDNS_LOG_LEVEL=warn keeps warnings and drops info lines', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir.path, 'dname.zone');
+  writeFileSync(file, '$ORIGIN dn.example.\n$TTL 60\n@ SOA ns h 1 60 60 600 60\n@ NS ns\nns A 192.0.2.1\nd DNAME t.example.\nx.d A 192.0.2.2\n');
+  const p = await freePort();
+  const d = startDaemon('mpdns-warn', process.execPath, [join(REPO, 'bin/mpdns'), 'serve', '--zone', file, '--listen', `127.0.0.1:${p}`], {
+    env: { ...process.env, MPDNS_LOG_LEVEL: 'warn' },
+  });
+  try {
+    await pollUntil('mpdns serve answers', async () => (await kdig('127.0.0.1', p, 'dn.example.', 'SOA')).status === 'NOERROR', { timeoutMs: 20_000 });
+    const lines = d.output().trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; component?: string });
+    assert.ok(lines.some((l) => l.level === 40 && l.component === 'serve' && /below the DNAME/.test(l.msg)), d.output());
+    assert.ok(lines.every((l) => l.level >= 40), `no info lines at MPDNS_LOG_LEVEL=warn: ${d.output()}`);
+  } finally {
+    await d.stop();
+  }
+  // The long-running server of this file logs at the default level, info.
+  assert.match(daemon.output(), /"msg":"serving"/);
+});

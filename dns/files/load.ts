@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { ParseError } from '../errors.ts';
-import { parseName, ROOT, type Fqdn } from '../name.ts';
+import { parseUserName, ROOT, type Fqdn } from '../name.ts';
 import { RRType } from '../types.ts';
 import type { RR } from '../rr.ts';
 import type { Zone } from '../zone.ts';
@@ -21,7 +21,7 @@ export async function loadZone(file: string, origin?: Fqdn, onWarning?: (message
     const m = /^\$ORIGIN[ \t]+(\S+)/im.exec(text);
     if (m !== null) {
       const t = m[1] as string;
-      o = parseName(t.endsWith('.') ? t : `${t}.`);
+      o = parseUserName(t);
     } else {
       const soa = parseRecords(text, { origin: ROOT, file, readFile: readText }).find((r) => r.type === RRType.SOA);
       if (soa === undefined) throw new ParseError('no $ORIGIN and no SOA: give the origin as FILE:ORIGIN', file, 1, 1);

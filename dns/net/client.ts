@@ -60,7 +60,7 @@ export async function query(server: Peer, qname: Fqdn, qtype: number, opts: Quer
   const req = buildRequest(qname, qtype, opts);
   if (opts.tcp !== true) {
     const attempts = opts.attempts ?? 3;
-    let lastErr: unknown;
+    const started = performance.now();
     for (let i = 0; i < attempts; i++) {
       try {
         const bytes = await udpExchange(server, req.bytes, timeoutMs);
@@ -72,8 +72,12 @@ export async function query(server: Peer, qname: Fqdn, qtype: number, opts: Quer
         break; // truncated: fall back to TCP
       } catch (err) {
         if (!(err instanceof TimeoutError)) throw err;
-        lastErr = err;
-        if (i === attempts - 1) throw lastErr;
+        if (i === attempts - 1) {
+          // What was waited in all, not the last try's deadline.
+          const waited = Math.round(performance.now() - started).toLocaleString('en-US');
+          const tries = attempts === 1 ? '1 try' : `${attempts} tries of ${timeoutMs.toLocaleString('en-US')} ms each`;
+          throw new TimeoutError(`no UDP answer from ${server.address}:${server.port} in ${waited} ms (${tries})`, { cause: err });
+        }
       }
     }
   }

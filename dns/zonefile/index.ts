@@ -3,6 +3,6 @@ export { loadZoneFile, parseRecords, parseZone } from './parse.ts';
 export type { ZoneFileOptions } from './parse.ts';
 export { parseDirective } from './directives.ts';
 export type { Directive, DirectiveState } from './directives.ts';
-export { formatRecord, printZone, zoneLines } from './print.ts';
+export { formatRecord, formatZone, printZone, zoneLines } from './print.ts';
 export type { PrintOptions } from './print.ts';
 export { MAX_TTL, parseTtl } from './ttl.ts';
