@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { DnsError } from '../dns/errors.ts';
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { ListenError } from '../dns/net/errors.ts';
 import { parseHostPort, type Peer } from '../dns/net/transport.ts';
 
@@ -65,7 +65,7 @@ export class Reader {
     const v = this.string(key, true);
     if (v === undefined) return undefined;
     try {
-      return parseName(v.endsWith('.') ? v : `${v}.`);
+      return parseUserName(v);
     } catch (e) {
       if (e instanceof DnsError) return this.#bad(key, e.message);
       throw e;

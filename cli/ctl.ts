@@ -11,6 +11,7 @@ import { listZoneMachines, type MachineView } from '../actors/host.ts';
 import { NameError } from '../dns/errors.ts';
 import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { runCommand } from './args.ts';
+import { CONTROL_USAGE, controlCommand } from './ctl-control.ts';
 import { complain, usageFailure, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NAMESPACE] [--bucket NAME]
@@ -159,15 +160,36 @@ async function listMachines(serverUrl: string, zone: Fqdn, prefix: string, bucke
   }
 }
 
+const GLOBAL = new Map([
+  ['--lab', 'lab'],
+  ['--provider', 'provider'],
+  ['--control', 'control'],
+  ['--token-file', 'tokenFile'],
+] as const);
+
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
+  // Options naming the agent come before the subcommand: mpdns ctl --lab DIR --provider L peers.
+  const target: Record<string, string> = {};
+  let i = 0;
+  for (; i < argv.length; i += 2) {
+    const key = GLOBAL.get(argv[i] as never);
+    if (key === undefined) break;
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) return usageFailure('ctl', new UsageError(`${argv[i] ?? ''} needs a value`));
+    target[key] = value;
+  }
+  const [sub, ...rest] = argv.slice(i);
   switch (sub) {
     case 'machines':
+      if (i > 0) return usageFailure('ctl', new UsageError('machines reads the broker: --lab, --provider and --control do not apply'));
       return machines(rest);
+    case 'peers':
+    case 'zones':
+      return controlCommand(sub, target, rest);
     case undefined:
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      process.stdout.write(USAGE + '\n' + CONTROL_USAGE);
       return sub === undefined ? 2 : 0;
     default:
       return usageFailure('ctl', new UsageError(`unknown subcommand "${sub}"`));

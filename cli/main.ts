@@ -14,7 +14,8 @@ const commands: Record<string, Command> = {
   serve: { summary: 'serve zone files as an authoritative primary (UDP/TCP, AXFR/IXFR, NOTIFY, TSIG, inline signing)', load: () => import('./serve.ts') },
   sign: { summary: 'sign a zone file (DNSSEC: NSEC or NSEC3) and write the signed zone and its DS set', load: () => import('./sign.ts') },
   query: { summary: "send one query and print the answer in presentation form, with mpdns's types", load: () => import('./query.ts') },
-  ctl: { summary: 'inspect running state: `ctl machines ZONE` lists the persisted machines of a zone', load: () => import('./ctl.ts') },
+  lab: { summary: 'start a multi-provider world on loopback: signed identity zones, Unbound, the owner, and each provider\'s gateway and agent', load: () => import('./lab.ts') },
+  ctl: { summary: 'inspect running state: `ctl machines ZONE` (persisted machines), `ctl --lab DIR --provider L peers|zones`', load: () => import('./ctl.ts') },
 };
 
 function usage(): string {

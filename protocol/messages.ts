@@ -3,7 +3,7 @@
 // regard to case (Go's encoding/json does the same), and the aliases TDNS's receivers accept
 // (`type`, `sender_id`, `timestamp`, `zone`) are read too. Times are epoch milliseconds here,
 // RFC 3339 on the wire (the confirm's `timestamp` is Unix seconds, as TDNS writes it).
-import { parseName, type Fqdn } from '../dns/name.ts';
+import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { DnsError } from '../dns/errors.ts';
 import { MessageError } from './errors.ts';
 
@@ -287,7 +287,7 @@ function checkString(v: unknown, field: string): string {
 
 function nameOf(text: string, field: string): Fqdn {
   try {
-    return parseName(text.endsWith('.') ? text : `${text}.`);
+    return parseUserName(text);
   } catch (e) {
     if (e instanceof DnsError) throw new MessageError(`not a domain name (${e.message})`, field, { cause: e });
     throw e;

@@ -1,0 +1,103 @@
+// mpdns lab: a multi-provider world on loopback in one process (actors/lab/lab.ts), with a
+// status table of every provider's view of its peers until Ctrl-C or SIGTERM.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../actors/config-reader.ts';
+import { loadLabConfig } from '../actors/lab/config.ts';
+import { DEFAULT_LAB, startLab, type Lab } from '../actors/lab/lab.ts';
+import { rootLogger } from '../actors/logger.ts';
+import { flagValue, runCommand } from './args.ts';
+import { complain, UsageError } from './errors.ts';
+
+const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS]
+
+Starts a multi-provider world on loopback: a signed root, TLDs and each provider's identity zone
+(discovery records), a validating Unbound (or, without Unbound, an explicit INSECURE mode), the
+zone owner's primary (mpdns serve on DIR/owner/), and each provider's gateway and agent. Peers
+find each other from DNS and reach OPERATIONAL over the JOSE transport. Prints a table of every
+provider's peers as their states change; Ctrl-C stops everything.
+
+  --dir DIR          lab directory (created if missing; default a fresh temporary directory).
+                     DIR/lab.json describes the running lab; DIR/owner/*.zone are the owner's
+                     zone files: edit one (raise the SOA serial) and SIGHUP owner.pid to publish.
+  --config FILE      lab.yaml: zones (name, hsync, servers, signers, nsmgmt, parentsync) and
+                     providers (label, identity, nameservers, upstream, signs); default: three
+                     providers alpha, bravo, echo serving customer.zone.
+  --beat SECONDS     BEAT interval (default 2): DEGRADED after 2 missed, INTERRUPTED after 10
+  --help             this text
+`;
+
+const SPEC = {
+  name: 'lab',
+  usage: USAGE,
+  options: {
+    dir: { type: 'string' },
+    config: { type: 'string' },
+    beat: { type: 'string' },
+  },
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand(SPEC, argv, async ({ values }) => {
+    const beat = values.beat === undefined ? 2 : flagValue('--beat', values.beat, (t) => {
+      const n = Number(t);
+      if (!/^[0-9]+$/.test(t) || n < 1 || n > 3600) throw new UsageError(`--beat: "${t}" is not a whole number of seconds from 1 to 3600`);
+      return n;
+    });
+    let config = DEFAULT_LAB;
+    if (values.config !== undefined) {
+      try {
+        config = await loadLabConfig(values.config);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          complain('lab', e.message);
+          return 2;
+        }
+        throw e;
+      }
+    }
+    const dir = values.dir !== undefined ? resolve(values.dir) : await mkdtemp(join(tmpdir(), 'mpdns-lab-'));
+    return lab(dir, config, beat);
+  });
+}
+
+async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number): Promise<number> {
+  // The table is the lab's output; logs only from warnings up unless MPDNS_LOG_LEVEL asks for more.
+  const logger = rootLogger().child({ component: 'lab' }, { level: process.env['MPDNS_LOG_LEVEL'] ?? 'warn' });
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  say(`mpdns lab in ${dir}`);
+  let running: Lab;
+  try {
+    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns' });
+  } catch (e) {
+    complain('lab', e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+  const mode = running.json.resolver.validating ? `validating resolver ${running.json.resolver.address}` : 'INSECURE (no validating resolver)';
+  say(`lab ready: ${join(dir, 'lab.json')}; owner primary ${running.json.owner.address} (pid ${running.json.owner.pid}); ${mode}`);
+  let last = '';
+  const table = async (): Promise<void> => {
+    const rows: string[] = [];
+    for (const p of running.json.providers) {
+      const agent = running.agent(p.label);
+      const peers = agent === undefined ? undefined : await agent.peers();
+      const cells = peers === undefined ? 'stopped' : peers.length === 0 ? '(no peers)' : peers.map((v) => `${v.label || v.identity}=${v.state}`).join('  ');
+      rows.push(`  ${p.label.padEnd(8)} ${cells}`);
+    }
+    const text = rows.join('\n');
+    if (text !== last) {
+      last = text;
+      say(`${new Date().toISOString()}${running.json.resolver.validating ? '' : ' INSECURE'}\n${text}`);
+    }
+  };
+  const timer = setInterval(() => void table().catch(() => {}), 500);
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
+  clearInterval(timer);
+  say('stopping the lab');
+  await running.stop();
+  return 0;
+}
