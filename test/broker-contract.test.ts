@@ -89,7 +89,7 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       await broker.publish(subjects.work(q, 'x.'), bytes('x'));
       await pollUntil('second delivery', () => at.length >= 2);
       const gap = (at[1] ?? 0) - (at[0] ?? 0);
-      assert.ok(gap >= 550 && gap < 3000, `nak backoff gap ${gap} ms`);
+      assert.ok(gap >= 550, `nak backoff gap ${gap} ms, shorter than the 600 ms asked`);
       await c.stop();
     });
 
