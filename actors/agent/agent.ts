@@ -17,7 +17,7 @@ import type { Endpoint } from '../../protocol/discovery.ts';
 import type { Message } from '../../protocol/messages.ts';
 import type { ProviderConfig, ZoneConfig } from '../config.ts';
 import type { Accepted, PeerDirectory } from '../gateway/receive.ts';
-import { sendMessage } from '../gateway/send.ts';
+import { Connections, sendMessage } from '../gateway/send.ts';
 import { ActorHost, type MachineView } from '../host.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -83,6 +83,8 @@ export class Agent implements PeerDirectory {
   #inbox: Stoppable | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** TCP connections to the peers' gateways, reused by HELLOs and BEATs. */
+  readonly #connections = new Connections();
 
   private constructor(opts: AgentOptions) {
     this.#o = opts;
@@ -113,6 +115,7 @@ export class Agent implements PeerDirectory {
     clearInterval(this.#timer);
     await this.#inbox?.stop();
     await this.#host.stop();
+    this.#connections.close();
   }
 
   // ---- zones ----
@@ -238,7 +241,7 @@ export class Agent implements PeerDirectory {
     void (async () => {
       try {
         const d = await this.#known(peer);
-        await sendMessage({ identity: peer, keys: d.keys, endpoint: d.endpoint }, build(), { self: this.#o.config.identity, own: this.#o.own, timeoutMs: 3000 });
+        await sendMessage({ identity: peer, keys: d.keys, endpoint: d.endpoint }, build(), { self: this.#o.config.identity, own: this.#o.own, timeoutMs: 3000, connections: this.#connections });
         this.#o.metrics.inc('mpdns_messages_sent_total', 'Messages sent to peers by type and outcome', { type, outcome: 'confirmed' });
         await done(true, '');
       } catch (e) {

@@ -8,7 +8,9 @@ import { ChunkFormat, decodeChunkOption, encodeChunkOption } from '../../dns/edn
 import { DnsError } from '../../dns/errors.ts';
 import type { Fqdn } from '../../dns/name.ts';
 import { parseName } from '../../dns/name.ts';
-import { query } from '../../dns/net/client.ts';
+import { query, queryOn } from '../../dns/net/client.ts';
+import { PipelinedTcp } from '../../dns/net/exchange.ts';
+import type { Peer } from '../../dns/net/transport.ts';
 import { EdnsOption, Opcode, Rcode } from '../../dns/types.ts';
 import type { Endpoint } from '../../protocol/discovery.ts';
 import { checkRecipient, checkTime, EnvelopeError, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
@@ -38,8 +40,37 @@ export interface PeerAddress {
   readonly endpoint: Endpoint;
 }
 
+/**
+ * Open TCP connections to peers' gateways, one per address, reused and shared by concurrent
+ * messages (RFC 7766 pipelining). A connection that failed or was closed by the peer is replaced
+ * on the next use.
+ */
+export class Connections {
+  readonly #open = new Map<string, Promise<PipelinedTcp>>();
+
+  async get(peer: Peer, timeoutMs: number): Promise<PipelinedTcp> {
+    const key = `${peer.address}:${peer.port}`;
+    const have = this.#open.get(key);
+    if (have !== undefined) {
+      const conn = await have.catch(() => undefined);
+      if (conn?.usable === true) return conn;
+    }
+    const opening = PipelinedTcp.open(peer, timeoutMs);
+    this.#open.set(key, opening);
+    opening.catch(() => this.#open.delete(key));
+    return opening;
+  }
+
+  close(): void {
+    for (const p of this.#open.values()) void p.then((c) => c.close(), () => {});
+    this.#open.clear();
+  }
+}
+
 export interface SendOptions {
   readonly self: Fqdn;
+  /** Reuse connections from this pool (default: a new connection per message). */
+  readonly connections?: Connections;
   readonly own: OwnKeys;
   readonly distributionId?: string;
   readonly timeoutMs?: number;
@@ -58,15 +89,10 @@ export async function sendMessage(peer: PeerAddress, message: Message, opts: Sen
   let lastError: unknown;
   for (const address of peer.endpoint.addresses) {
     let resp;
+    const server = { address, port: peer.endpoint.port };
+    const qopts = { opcode: Opcode.NOTIFY, tcp: true, udpSize: 4096, dnssecOk: true, ednsOptions: [option], timeoutMs: opts.timeoutMs ?? 5000 };
     try {
-      resp = await query({ address, port: peer.endpoint.port }, qname, CHUNK_QTYPE, {
-        opcode: Opcode.NOTIFY,
-        tcp: true,
-        udpSize: 4096,
-        dnssecOk: true,
-        ednsOptions: [option],
-        timeoutMs: opts.timeoutMs ?? 5000,
-      });
+      resp = opts.connections === undefined ? await query(server, qname, CHUNK_QTYPE, qopts) : await queryOn(await opts.connections.get(server, qopts.timeoutMs), qname, CHUNK_QTYPE, qopts);
     } catch (e) {
       lastError = e;
       continue;

@@ -91,10 +91,10 @@ export interface LabOptions {
 const addr = (p: Peer): string => `${p.address}:${p.port}`;
 
 /** One line per record: `<owner> <ttl> IN <TYPE> <rdata>`, the contract for owner zone files. */
-export function ownerZoneText(zone: LabZone, providers: readonly LabProvider[]): string {
+export function ownerZoneText(zone: LabZone, providers: readonly LabProvider[], serial = 1): string {
   const name = parseName(zone.name);
   const listed = providers.filter((p) => zone.hsync.includes(p.label));
-  const lines = [`${name} 3600 IN SOA ns.owner.${name} hostmaster.${name} 1 7200 3600 1209600 300`];
+  const lines = [`${name} 3600 IN SOA ns.owner.${name} hostmaster.${name} ${serial} 7200 3600 1209600 300`];
   for (const p of listed) for (const ns of p.nameservers) lines.push(`${name} 3600 IN NS ${parseName(ns)}`);
   for (const p of listed) {
     const upstream = p.upstream === 'owner' ? '.' : p.upstream;

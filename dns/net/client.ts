@@ -7,7 +7,7 @@ import type { RR } from '../rr.ts';
 import { Rcode, RRType } from '../types.ts';
 import { signMessage, TsigStreamVerifier, verifyMessage, type TsigKey } from '../tsig.ts';
 import { TimeoutError, TransferError, TsigRejectedError } from './errors.ts';
-import { TcpConnection, tcpExchange, udpExchange } from './exchange.ts';
+import { TcpConnection, tcpExchange, udpExchange, type PipelinedTcp } from './exchange.ts';
 import type { Peer } from './transport.ts';
 import { soaSerial } from '../rdata/soa.ts';
 
@@ -29,8 +29,8 @@ export function buildRequest(
   qname: Fqdn,
   qtype: number,
   opts: QueryOptions = {},
+  id: number = randomInt(0, 0x10000),
 ): { bytes: Uint8Array; id: number; mac?: Uint8Array } {
-  const id = randomInt(0, 0x10000);
   const msg = makeQuery(qname, qtype, { ...opts, id });
   const bytes = encodeMessage(msg, {});
   if (opts.tsig === undefined) return { bytes, id };
@@ -82,6 +82,14 @@ export async function query(server: Peer, qname: Fqdn, qtype: number, opts: Quer
     }
   }
   const bytes = await tcpExchange(server, req.bytes, timeoutMs);
+  checkTsig(bytes, opts, req.mac);
+  return { message: decodeMessage(bytes), bytes, transport: 'tcp' };
+}
+
+/** A query over an open pipelined TCP connection (shared by concurrent queries; see PipelinedTcp). */
+export async function queryOn(conn: PipelinedTcp, qname: Fqdn, qtype: number, opts: QueryOptions = {}): Promise<Response> {
+  const req = buildRequest(qname, qtype, opts, conn.freeId());
+  const bytes = await conn.exchange(req.bytes, opts.timeoutMs ?? 2000);
   checkTsig(bytes, opts, req.mac);
   return { message: decodeMessage(bytes), bytes, transport: 'tcp' };
 }

@@ -129,6 +129,14 @@ export class TcpConnection {
   close(): void {
     this.#sock.destroy();
   }
+
+  /** Hands the open socket over (for PipelinedTcp); this object must not be used afterwards. */
+  detach(): Socket {
+    this.#sock.removeAllListeners('data');
+    this.#sock.removeAllListeners('error');
+    this.#sock.removeAllListeners('close');
+    return this.#sock;
+  }
 }
 
 /** One request over a fresh TCP connection; resolves with the response whose id matches. */
@@ -143,5 +151,89 @@ export async function tcpExchange(server: Peer, req: Uint8Array, timeoutMs: numb
     }
   } finally {
     conn.close();
+  }
+}
+
+interface Pending {
+  readonly resolve: (m: Uint8Array) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * One TCP connection carrying many exchanges at once (RFC 7766 §6.2.1.1 pipelining): each answer
+ * is matched to its request by message id, in whatever order the server sends them. Kept open
+ * for reuse between exchanges; once the connection fails or closes, every exchange in flight
+ * fails and `usable` is false (open a new one).
+ */
+export class PipelinedTcp {
+  readonly #sock: Socket;
+  readonly #reader = new FrameReader();
+  readonly #pending = new Map<number, Pending>();
+  #error: Error | undefined;
+
+  private constructor(sock: Socket) {
+    this.#sock = sock;
+    sock.setNoDelay(true);
+    sock.on('data', (chunk: Buffer) => {
+      for (const m of this.#reader.push(chunk)) {
+        if (m.length < 12) continue;
+        const p = this.#pending.get(idOf(m));
+        if (p === undefined) continue; // late answer to an exchange that timed out
+        this.#pending.delete(idOf(m));
+        clearTimeout(p.timer);
+        p.resolve(m);
+      }
+    });
+    sock.on('error', (err) => this.#fail(new NetError('TCP connection error', { cause: err })));
+    sock.on('close', () => this.#fail(new NetError('TCP connection closed by peer')));
+  }
+
+  static async open(server: Peer, timeoutMs: number): Promise<PipelinedTcp> {
+    const single = await TcpConnection.open(server, timeoutMs);
+    return new PipelinedTcp(single.detach());
+  }
+
+  /** False once the connection failed or was closed. */
+  get usable(): boolean {
+    return this.#error === undefined && !this.#sock.destroyed;
+  }
+
+  /** A message id no exchange in flight uses. */
+  freeId(): number {
+    for (;;) {
+      const id = Math.floor(Math.random() * 0x10000);
+      if (!this.#pending.has(id)) return id;
+    }
+  }
+
+  /** Sends `req` (its id from `freeId`) and resolves with the answer carrying the same id. */
+  exchange(req: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    const id = idOf(req);
+    if (this.#pending.has(id)) return Promise.reject(new NetError(`message id ${id} is already in flight on this connection`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new TimeoutError(`no TCP answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.#sock.write(frame(req));
+    });
+  }
+
+  #fail(err: Error): void {
+    if (this.#error !== undefined) return;
+    this.#error = err;
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.#pending.clear();
+  }
+
+  close(): void {
+    this.#fail(new NetError('TCP connection closed'));
+    this.#sock.destroy();
   }
 }

@@ -3,20 +3,29 @@
 // replay key in JetStream KV, decrypts, parses, queues the message for its agent on JetStream and
 // answers with a sealed confirm, which the sender verifies and opens. The reference, in the same
 // run: the same JOSE work alone (both envelopes sealed, verified and opened, no network, no
-// broker). cryptoRatio = gateway rate / bare rate (target >= 0.6). `--json` ends with one JSON
-// object. operationalMs (the lab's provider-added-to-OPERATIONAL time) is null until the lab runs.
+// broker). cryptoRatio = gateway rate / bare rate (target >= 0.6). Then, in the lab (one process,
+// embedded broker, validating Unbound when installed): the owner adds a fourth provider to HSYNC
+// (zone file edit + SIGHUP to the primary) and operationalMs is the time from the SIGHUP to the
+// `since` of that provider's OPERATIONAL state at a peer (requirement: under 1 s), median of
+// --lab-rounds additions (each round adds the provider, then removes it again). `--json` ends
+// with one JSON object.
 import { exportJWK, generateKeyPair } from 'jose';
 import { Receiver, CHUNK_QTYPE, deliveryId } from '../../actors/gateway/receive.ts';
-import { sendMessage, type PeerAddress } from '../../actors/gateway/send.ts';
+import { Connections, sendMessage, type PeerAddress } from '../../actors/gateway/send.ts';
 import { createJetStreamBroker, encode, Subjects } from '../../broker/index.ts';
 import { parseName } from '../../dns/name.ts';
 import { DnsServer } from '../../dns/net/server.ts';
 import { checkRecipient, checkTime, openEnvelope, ownKeys, peerKeys, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
 import { decodeMessage, encodeMessage, type Message } from '../../protocol/messages.ts';
+import { writeFile } from 'node:fs/promises';
+import pino from 'pino';
+import { DEFAULT_LAB, ownerZoneText, startLab, type LabConfig } from '../../actors/lab/lab.ts';
 import { log, numberArg, printJson, printTable, round3, wantsJson } from '../support/bench.ts';
+import { tmpDir } from '../support/tmp.ts';
 import { startNatsServer } from '../support/nats.ts';
 
 const json = wantsJson();
+const LAB_ROUNDS = numberArg('--lab-rounds', 3);
 const N = numberArg('--messages', 2000);
 const CONCURRENCY = numberArg('--concurrency', 8);
 const ALPHA = parseName('agent.alpha.example.');
@@ -54,6 +63,45 @@ const pct = (xs: number[], p: number): number => {
 
 const beat = (i: number): Message => ({ type: 'beat', sender: ALPHA, recipient: BRAVO, interval: 15, zones: [ZONE], time: Date.now() + i });
 
+/** SIGHUP (owner adds delta) → delta OPERATIONAL at alpha, ms, for each round. */
+async function operationalTimes(rounds: number): Promise<{ times: number[]; validating: boolean }> {
+  const delta = { label: 'delta', identity: 'agent.delta.test.', nameservers: ['ns1.delta.test.'], upstream: 'owner', signs: false };
+  const config: LabConfig = { zones: DEFAULT_LAB.zones, providers: [...DEFAULT_LAB.providers, delta] };
+  const zone = config.zones[0];
+  if (zone === undefined) throw new Error('no zone');
+  const dir = await tmpDir('mpdns-bench-lab-');
+  const lab = await startLab({ dir: dir.path, config, beatSeconds: 1, logger: pino({ level: 'silent' }) });
+  const file = lab.json.owner.zones[zone.name] ?? '';
+  const stateOf = async (viewer: string, peer: string): Promise<{ state: string; since: string } | undefined> => (await lab.agent(viewer)?.peers())?.find((v) => v.label === peer);
+  const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`lab: ${what} not reached within 60 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const times: number[] = [];
+  try {
+    let serial = 1;
+    await until('alpha sees bravo OPERATIONAL', async () => (await stateOf('alpha', 'bravo'))?.state === 'OPERATIONAL');
+    for (let i = 0; i < rounds; i++) {
+      await writeFile(file, ownerZoneText({ ...zone, hsync: [...zone.hsync, 'delta'], servers: [...zone.servers, 'delta'] }, config.providers, ++serial));
+      const sighupAt = Date.now();
+      process.kill(lab.json.owner.pid, 'SIGHUP');
+      await until('delta OPERATIONAL at alpha', async () => (await stateOf('alpha', 'delta'))?.state === 'OPERATIONAL');
+      times.push(Date.parse((await stateOf('alpha', 'delta'))?.since ?? '') - sighupAt);
+      log(`lab round ${i + 1}: delta OPERATIONAL at alpha ${times[times.length - 1]} ms after the SIGHUP`);
+      await writeFile(file, ownerZoneText(zone, config.providers, ++serial));
+      process.kill(lab.json.owner.pid, 'SIGHUP');
+      await until('delta retired at alpha', async () => (await stateOf('alpha', 'delta')) === undefined || (await stateOf('alpha', 'delta'))?.state === 'RETIRED');
+    }
+    return { times, validating: lab.json.resolver.validating };
+  } finally {
+    await lab.stop();
+    await dir.remove();
+  }
+}
+
 const [alpha, bravo] = await Promise.all([party(), party()]);
 const nats = await startNatsServer();
 const broker = await createJetStreamBroker({ servers: nats.url, namespace: 'bench' });
@@ -67,6 +115,7 @@ const receiver = new Receiver({
 });
 const server = new DnsServer({ address: '127.0.0.1', port: 0, notifyHandlers: new Map([[CHUNK_QTYPE, async (m, ctx) => (await receiver.handle(m, ctx)).reply]]) });
 const { port } = await server.start();
+const connections = new Connections();
 const peer: PeerAddress = { identity: BRAVO, keys: bravo.pub, endpoint: { host: BRAVO, port, addresses: ['127.0.0.1'] } };
 
 try {
@@ -82,7 +131,7 @@ try {
     decodeMessage(await openEnvelope(w, alpha.own));
   };
   const gatewayOne = async (i: number): Promise<void> => {
-    const c = await sendMessage(peer, beat(i), { self: ALPHA, own: alpha.own });
+    const c = await sendMessage(peer, beat(i), { self: ALPHA, own: alpha.own, connections });
     if (c.status !== 'ok') throw new Error(`confirm status ${c.status}`);
   };
   log('warming up');
@@ -103,11 +152,15 @@ try {
   const bareRate = N / (bare.reduce((a, b) => a + b, 0) / 1000);
   const gwRate = N / (gw.reduce((a, b) => a + b, 0) / 1000);
   const cryptoRatio = gwRate / bareRate;
+  log('lab: a fourth provider added by the owner');
+  const lab = await operationalTimes(LAB_ROUNDS);
+  const operationalMs = [...lab.times].sort((a, b) => a - b)[Math.floor(lab.times.length / 2)] ?? null;
   printTable([
     ['measure', 'messages/s', 'p50 ms', 'p99 ms'],
     ['bare JOSE (both envelopes)', bareRate.toFixed(0), '', ''],
     ['gateway pair (TCP, JetStream KV + queue)', gwRate.toFixed(0), pct(lat, 50).toFixed(2), pct(lat, 99).toFixed(2)],
     ['cryptoRatio (target >= 0.6)', cryptoRatio.toFixed(2), '', ''],
+    [`lab: SIGHUP → OPERATIONAL at a peer, median ms${lab.validating ? '' : ' (INSECURE)'} (target < 1000)`, String(operationalMs), '', ''],
   ]);
   printJson(json, {
     messages: N,
@@ -117,9 +170,12 @@ try {
     p50Ms: round3(pct(lat, 50)),
     p99Ms: round3(pct(lat, 99)),
     cryptoRatio: round3(cryptoRatio),
-    operationalMs: null,
+    operationalMs,
+    operationalRoundsMs: lab.times,
+    labValidating: lab.validating,
   });
 } finally {
+  connections.close();
   await server.stop();
   await broker.close();
   await nats.stop();
