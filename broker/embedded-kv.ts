@@ -7,6 +7,8 @@ import type { KvBucket, KvChange, KvEntry, Logger, Stoppable, WatchOptions } fro
 interface Slot {
   value: Uint8Array | undefined;
   revision: number;
+  /** When it was written (epoch ms), for the bucket's max age. */
+  at: number;
 }
 
 interface Watcher {
@@ -18,6 +20,10 @@ export interface BucketState {
   revision: number;
   readonly entries: Map<string, Slot>;
   readonly watchers: Set<Watcher>;
+  /** Entries older than this are gone (JetStream's max age), when set. */
+  readonly maxAgeMs: number | undefined;
+  /** Last time expired entries were dropped. */
+  sweptAt: number;
 }
 
 export class EmbeddedBucket implements KvBucket {
@@ -28,16 +34,34 @@ export class EmbeddedBucket implements KvBucket {
     private readonly open: Set<Stoppable>,
   ) {}
 
+  /** The slot, unless it is deleted or older than the bucket's max age. */
+  private live(key: string): Slot | undefined {
+    const s = this.state.entries.get(key);
+    if (s?.value === undefined) return undefined;
+    const max = this.state.maxAgeMs;
+    return max !== undefined && Date.now() - s.at > max ? undefined : s;
+  }
+
+  /** Drops expired entries, at most once a second (no watch events, as with JetStream's max age). */
+  private sweep(): void {
+    const max = this.state.maxAgeMs;
+    const now = Date.now();
+    if (max === undefined || now - this.state.sweptAt < 1000) return;
+    this.state.sweptAt = now;
+    for (const [key, s] of this.state.entries) if (now - s.at > max) this.state.entries.delete(key);
+  }
+
   get(key: string): Promise<KvEntry | undefined> {
-    const s = this.state.entries.get(checkKey(key));
+    const s = this.live(checkKey(key));
     if (s?.value === undefined) return Promise.resolve(undefined);
     return Promise.resolve({ value: s.value.slice(), revision: s.revision });
   }
 
   private write(key: string, value: Uint8Array | undefined): number {
+    this.sweep();
     const revision = ++this.state.revision;
     const stored = value?.slice();
-    this.state.entries.set(key, { value: stored, revision });
+    this.state.entries.set(key, { value: stored, revision, at: Date.now() });
     const change: KvChange = { key, op: stored === undefined ? 'delete' : 'put', value: stored, revision };
     for (const w of this.state.watchers) {
       if (!key.startsWith(w.prefix)) continue;
@@ -56,8 +80,7 @@ export class EmbeddedBucket implements KvBucket {
   }
 
   create(key: string, value: Uint8Array): Promise<number> {
-    const s = this.state.entries.get(checkKey(key));
-    if (s?.value !== undefined) return Promise.reject(new KeyExistsError(key));
+    if (this.live(checkKey(key)) !== undefined) return Promise.reject(new KeyExistsError(key));
     return Promise.resolve(this.write(key, value));
   }
 
@@ -66,7 +89,7 @@ export class EmbeddedBucket implements KvBucket {
   }
 
   update(key: string, value: Uint8Array, expectedRevision: number): Promise<number> {
-    const s = this.state.entries.get(checkKey(key));
+    const s = this.live(checkKey(key));
     if (s === undefined || s.revision !== expectedRevision) {
       return Promise.reject(new RevisionMismatchError(key, expectedRevision));
     }
@@ -84,7 +107,7 @@ export class EmbeddedBucket implements KvBucket {
 
   keys(prefix = ''): Promise<string[]> {
     const out: string[] = [];
-    for (const [k, s] of this.state.entries) if (s.value !== undefined && k.startsWith(prefix)) out.push(k);
+    for (const k of this.state.entries.keys()) if (k.startsWith(prefix) && this.live(k) !== undefined) out.push(k);
     return Promise.resolve(out.sort());
   }
 

@@ -326,7 +326,7 @@ class EmbeddedBroker implements Broker {
     let state = this.hub.buckets.get(name);
     if (state === undefined) {
       if (opts.create === false) return Promise.reject(new BucketNotFoundError(name));
-      state = { revision: 0, entries: new Map(), watchers: new Set() };
+      state = { revision: 0, entries: new Map(), watchers: new Set(), maxAgeMs: opts.maxAgeMs, sweptAt: 0 };
       this.hub.buckets.set(name, state);
     }
     return Promise.resolve(new EmbeddedBucket(name, state, this.logger, this.open));

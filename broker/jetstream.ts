@@ -511,7 +511,7 @@ class JetStreamBroker implements Broker {
         throw openErr;
       }
       try {
-        kv = await kvm.create(name, { history: opts.history ?? 1 });
+        kv = await kvm.create(name, { history: opts.history ?? 1, ...(opts.maxAgeMs !== undefined ? { ttl: opts.maxAgeMs } : {}) });
       } catch (err) {
         const denied = permissionViolation(err) ?? permissionViolation(openErr);
         if (denied !== undefined) throw new PermissionDeniedError(denied.message, { cause: err });

@@ -149,6 +149,11 @@ export interface KvOptions {
    * is created (read-only tools such as `mpdns ctl`). Default true: created when missing.
    */
   create?: boolean;
+  /**
+   * Entries older than this (ms since written) are removed, when the bucket is created
+   * (JetStream max age). Replay records use it; entries never expire when omitted.
+   */
+  maxAgeMs?: number;
 }
 
 export type RequestHandler = (data: Uint8Array, subject: string) => Promise<Uint8Array> | Uint8Array;

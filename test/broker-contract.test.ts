@@ -255,6 +255,16 @@ function contract(name: string, make: () => Promise<Broker>, cleanup: () => Prom
       assert.deepEqual(await ro.keys(), ['zone.a']);
     });
 
+    it('KV max age: an entry older than the bucket\'s max age is gone, and create works again', T, async () => {
+      const kv = await broker.kv(`kv${n++}`, { maxAgeMs: 1000 });
+      await kv.create('seen.a', bytes('1'));
+      await assert.rejects(kv.create('seen.a', bytes('2')), KeyExistsError);
+      await pollUntil('the entry expired', async () => (await kv.get('seen.a')) === undefined, { timeoutMs: 30_000, intervalMs: 100 });
+      assert.deepEqual(await kv.keys('seen.'), []);
+      await kv.create('seen.a', bytes('3'));
+      assert.deepEqual((await kv.get('seen.a'))?.value, bytes('3'));
+    });
+
     it('KV watch delivers changes under a prefix', T, async () => {
       const kv = await broker.kv(`kv${n++}`);
       await kv.put('a.before', bytes('0'));

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import { CompactEncrypt, CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { Receiver, CHUNK_QTYPE, deliveryId, type Accepted, type Outcome } from '../actors/gateway/receive.ts';
+import { Receiver, CHUNK_QTYPE, deliveryId, replayMaxAgeMs, type Accepted, type Outcome } from '../actors/gateway/receive.ts';
 import { DeliveryError, sendMessage, type PeerAddress } from '../actors/gateway/send.ts';
 import { createJetStreamBroker, decode, encode, Subjects, type Broker, type Stoppable } from '../broker/index.ts';
 import { ChunkFormat, encodeChunkOption } from '../dns/edns.ts';
@@ -49,7 +49,7 @@ before(async () => {
   nats = await startNatsServer();
   broker = await createJetStreamBroker({ servers: nats.url, namespace: 'bravo' });
   const subjects = new Subjects('bravo');
-  const replay = await broker.kv('gateway');
+  const replay = await broker.kv('gateway', { maxAgeMs: replayMaxAgeMs(60_000) });
   consumer = await broker.consume('agent', (m) => {
     queued.push(decode(m.data) as Accepted);
   });

@@ -24,6 +24,18 @@ import { MessageError } from '../../protocol/errors.ts';
 import { decodeMessage, encodeMessage, type Confirm, type Message } from '../../protocol/messages.ts';
 import { zoneKeyPart } from '../keys.ts';
 
+/** Accepted clock skew of a message's timestamp, either way, unless configured. */
+export const DEFAULT_WINDOW_MS = 300_000;
+
+/**
+ * How long replay records must live (the bucket's max age): a message stamped t is accepted
+ * while |now - t| <= window, so its record, written no earlier than t - window, must outlive
+ * t + window; one more minute for clock steps.
+ */
+export function replayMaxAgeMs(windowMs = DEFAULT_WINDOW_MS): number {
+  return 2 * windowMs + 60_000;
+}
+
 /** QTYPE of the transport's NOTIFY. */
 export const CHUNK_QTYPE = 65288;
 const DISTID = /^[0-9a-f]{8}$/;
@@ -131,7 +143,7 @@ export class Receiver {
 
   constructor(opts: ReceiverOptions) {
     this.#o = opts;
-    this.#window = opts.windowMs ?? 300_000;
+    this.#window = opts.windowMs ?? DEFAULT_WINDOW_MS;
     this.#now = opts.now ?? Date.now;
   }
 

@@ -10,7 +10,7 @@ import type { OwnKeys } from '../../protocol/envelope.ts';
 import { Agent, AGENT_INBOX } from '../agent/agent.ts';
 import { startControl, type ControlServer } from '../agent/control.ts';
 import type { ProviderConfig } from '../config.ts';
-import { CHUNK_QTYPE, deliveryId, Receiver } from '../gateway/receive.ts';
+import { CHUNK_QTYPE, deliveryId, Receiver, replayMaxAgeMs } from '../gateway/receive.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -45,7 +45,7 @@ export async function startProviderRoles(o: ProviderRolesOptions): Promise<Provi
       self: o.config.identity,
       own: o.own,
       peers: agent,
-      replay: await o.broker.kv('gateway'),
+      replay: await o.broker.kv('gateway', { maxAgeMs: replayMaxAgeMs() }),
       deliver: async (a) => !(await o.broker.publish(subjects.work(AGENT_INBOX, a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
     });
     const gateway = new DnsServer({

@@ -10,7 +10,7 @@
 // --lab-rounds additions (each round adds the provider, then removes it again). `--json` ends
 // with one JSON object.
 import { exportJWK, generateKeyPair } from 'jose';
-import { Receiver, CHUNK_QTYPE, deliveryId } from '../../actors/gateway/receive.ts';
+import { Receiver, CHUNK_QTYPE, deliveryId, replayMaxAgeMs } from '../../actors/gateway/receive.ts';
 import { Connections, sendMessage, type PeerAddress } from '../../actors/gateway/send.ts';
 import { createJetStreamBroker, encode, Subjects } from '../../broker/index.ts';
 import { parseName } from '../../dns/name.ts';
@@ -109,7 +109,7 @@ const subjects = new Subjects('bench');
 const receiver = new Receiver({
   self: BRAVO,
   own: bravo.own,
-  replay: await broker.kv('gateway'),
+  replay: await broker.kv('gateway', { maxAgeMs: replayMaxAgeMs() }),
   peers: { keysOf: (id) => (id === ALPHA ? alpha.pub : undefined), sharesZone: () => true },
   deliver: async (a) => !(await broker.publish(subjects.work('agent', a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
 });
