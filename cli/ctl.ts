@@ -12,6 +12,7 @@ import { NameError } from '../dns/errors.ts';
 import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { runCommand } from './args.ts';
 import { CONTROL_USAGE, controlCommand } from './ctl-control.ts';
+import { IDENTITY_USAGE, identityCommand } from './ctl-identity.ts';
 import { complain, usageFailure, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns ctl machines ZONE [--json] [--nats URL] [--prefix NAMESPACE] [--bucket NAME]
@@ -186,10 +187,13 @@ export async function run(argv: string[]): Promise<number> {
     case 'peers':
     case 'zones':
       return controlCommand(sub, target, rest);
+    case 'identity-records':
+      if (i > 0) return usageFailure('ctl', new UsageError('identity-records prints records: --lab, --provider and --control do not apply'));
+      return identityCommand(rest);
     case undefined:
     case '--help':
     case '-h':
-      process.stdout.write(USAGE + '\n' + CONTROL_USAGE);
+      process.stdout.write(`${USAGE}\n${CONTROL_USAGE}\n${IDENTITY_USAGE}`);
       return sub === undefined ? 2 : 0;
     default:
       return usageFailure('ctl', new UsageError(`unknown subcommand "${sub}"`));

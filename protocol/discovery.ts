@@ -119,3 +119,31 @@ export function endpointOf(identity: Fqdn, uri: DnsUri, hints: SvcbHints, addres
   if (all.length === 0) throw new DiscoveryError(identity, `no address for ${uri.host} (no SVCB hints, A or AAAA)`);
   return { host: uri.host, port: uri.port ?? hints.port ?? 53, addresses: all };
 }
+
+/** Where a provider's gateway listens, for its identity records. */
+export interface PublishedEndpoint {
+  /** IP address literals of the gateway (IPv4 and/or IPv6). */
+  readonly addresses: readonly string[];
+  readonly port: number;
+}
+
+/**
+ * The discovery records a provider publishes in its identity zone, one presentation line each
+ * (absolute owners): `_dns._tcp.<identity>` URI to `dns.<identity>`, which holds the SVCB with
+ * port and address hints, A/AAAA, and the JWK (base64url of the public key's JSON).
+ */
+export function identityRecords(identity: Fqdn, endpoint: PublishedEndpoint, publicJwk: unknown, ttl = 3600): string[] {
+  const host = `dns.${identity}`;
+  const v4 = endpoint.addresses.filter((a) => !a.includes(':'));
+  const v6 = endpoint.addresses.filter((a) => a.includes(':'));
+  const hints = [v4.length > 0 ? `ipv4hint=${v4.join(',')}` : '', v6.length > 0 ? `ipv6hint=${v6.join(',')}` : ''].filter((h) => h !== '').join(' ');
+  const json = new TextEncoder().encode(JSON.stringify(publicJwk));
+  const b64url = btoa(String.fromCharCode(...json)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return [
+    `_dns._tcp.${identity} ${ttl} IN URI 10 1 "dns://${host.slice(0, -1)}:${endpoint.port}/"`,
+    `${host} ${ttl} IN SVCB 1 . port=${endpoint.port}${hints === '' ? '' : ` ${hints}`}`,
+    ...v4.map((a) => `${host} ${ttl} IN A ${a}`),
+    ...v6.map((a) => `${host} ${ttl} IN AAAA ${a}`),
+    `${host} ${ttl} IN JWK ${b64url}`,
+  ];
+}

@@ -17,6 +17,7 @@ import { query } from '../../dns/net/client.ts';
 import { DnsServer } from '../../dns/net/server.ts';
 import type { Peer } from '../../dns/net/transport.ts';
 import { Rcode, RRType } from '../../dns/types.ts';
+import { identityRecords } from '../../protocol/discovery.ts';
 import { ownKeys } from '../../protocol/envelope.ts';
 import type { Agent } from '../agent/agent.ts';
 import type { ProviderConfig } from '../config.ts';
@@ -144,16 +145,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       const here = { gateway: { address: '127.0.0.1', port: await freePort() }, notify: { address: '127.0.0.1', port: await freePort() }, control: { address: '127.0.0.1', port: await freePort() } };
       ports.set(p.label, here);
       const id = parseName(p.identity);
-      const host = `dns.${id}`;
-      idZones.push({
-        origin: parentName(id) ?? id,
-        records: [
-          `_dns._tcp.${id} 60 IN URI 10 1 "dns://${host.slice(0, -1)}:${here.gateway.port}/"`,
-          `${host} 60 IN SVCB 1 . port=${here.gateway.port} ipv4hint=127.0.0.1`,
-          `${host} 60 IN A 127.0.0.1`,
-          `${host} 60 IN JWK ${Buffer.from(JSON.stringify(pub)).toString('base64url')}`,
-        ],
-      });
+      idZones.push({ origin: parentName(id) ?? id, records: identityRecords(id, { addresses: ['127.0.0.1'], port: here.gateway.port }, pub, 60) });
     }
     say('signing the lab root, TLDs and identity zones');
     const world: SignedWorld = await startSignedWorld(dir, idZones);
