@@ -49,4 +49,16 @@ async function main(argv: string[]): Promise<number> {
   return (await command.load()).run(args);
 }
 
+// A command started by another (the lab's owner primary) can be asked to end with its parent:
+// when the parent dies the process is re-parented, and the new parent id says so.
+if (process.env['MPDNS_EXIT_WITH_PARENT'] === '1') {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      process.stderr.write(`mpdns: parent process ${parent} is gone; exiting\n`);
+      process.exit(0);
+    }
+  }, 500).unref();
+}
+
 process.exitCode = await main(process.argv.slice(2));

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { LabJson } from '../actors/lab/lab.ts';
+import { parseName } from '../dns/name.ts';
+import { query } from '../dns/net/client.ts';
+import { RRType } from '../dns/types.ts';
 import { pollUntil } from './support/poll.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
@@ -56,6 +59,32 @@ test('mpdns lab: lab.json, ctl peers --json until OPERATIONAL, clean SIGTERM', a
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);
     await pollUntil('the owner primary gone', () => !alive(json.owner.pid), { timeoutMs: 20_000, intervalMs: 100 });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('mpdns lab: a SIGKILLed lab leaves neither its owner primary nor its Unbound behind', async () => {
+  assert.ok(dir !== undefined);
+  const labDir = join(dir.path, 'killed');
+  const child = spawn(MPDNS, ['lab', '--dir', labDir], { stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    const json = await pollUntil('lab.json', async () => JSON.parse(await readFile(join(labDir, 'lab.json'), 'utf8')) as LabJson, { timeoutMs: 90_000, intervalMs: 200 });
+    const [address, port] = json.resolver.address.split(':');
+    const resolver = { address: address ?? '', port: Number(port) };
+    const answers = async (): Promise<boolean> => {
+      try {
+        await query(resolver, parseName('.'), RRType.SOA, { rd: true, timeoutMs: 300, attempts: 1 });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(alive(json.owner.pid));
+    if (json.resolver.validating) assert.ok(await answers(), 'Unbound answers while the lab runs');
+    child.kill('SIGKILL');
+    await pollUntil('the owner primary gone', () => !alive(json.owner.pid), { timeoutMs: 30_000, intervalMs: 100 });
+    await pollUntil('Unbound gone', async () => !(await answers()), { timeoutMs: 30_000, intervalMs: 200 });
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -180,7 +180,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     }
     for (const p of cfg.providers) serveArgs.push('--notify', addr(ports.get(p.label)?.notify ?? { address: '127.0.0.1', port: 0 }));
     const mpdns = opts.mpdns ?? join(import.meta.dirname, '..', '..', 'bin', 'mpdns');
-    const owner: ChildProcess = spawn(mpdns, serveArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // MPDNS_EXIT_WITH_PARENT: the primary exits when the lab is gone, even after a SIGKILL.
+    const owner: ChildProcess = spawn(mpdns, serveArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MPDNS_EXIT_WITH_PARENT: '1' } });
     let ownerErr = '';
     owner.stderr?.on('data', (b: Buffer) => (ownerErr += b.toString()));
     stops.push(async () => {

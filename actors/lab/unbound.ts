@@ -55,7 +55,15 @@ export async function startUnbound(dir: string, stubs: ReadonlyMap<Fqdn, Peer>, 
   for (const zone of stubs.keys()) if (zone !== ROOT) lines.push(`  local-zone: "${zone}" nodefault`);
   for (const [zone, peer] of stubs) lines.push('stub-zone:', `  name: "${zone}"`, `  stub-addr: ${peer.address}@${peer.port}`);
   await writeFile(conf, `${lines.join('\n')}\n`);
-  const proc = spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A small shell guard runs Unbound and stops it when it is told to (TERM) or when this process
+  // is gone (a SIGKILLed lab must not leave a resolver behind).
+  const guard = [
+    'unbound -d -c "$1" & u=$!',
+    "trap 'kill $u 2>/dev/null; wait $u; exit 0' TERM INT",
+    'while kill -0 "$2" 2>/dev/null && kill -0 $u 2>/dev/null; do sleep 0.5; done',
+    'kill $u 2>/dev/null; wait $u',
+  ].join('\n');
+  const proc = spawn('/bin/sh', ['-c', guard, 'mpdns-unbound', conf, String(process.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
