@@ -8,9 +8,10 @@ import { loadLabConfig } from '../actors/lab/config.ts';
 import { DEFAULT_LAB, startLab, type Lab } from '../actors/lab/lab.ts';
 import { rootLogger } from '../actors/logger.ts';
 import { flagValue, runCommand } from './args.ts';
+import { natsUrlProblem } from './ctl.ts';
 import { complain, UsageError } from './errors.ts';
 
-const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS]
+const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS] [--nats URL]
 
 Starts a multi-provider world on loopback: a signed root, TLDs and each provider's identity zone
 (discovery records), a validating Unbound (or, without Unbound, an explicit INSECURE mode), the
@@ -25,6 +26,8 @@ provider's peers as their states change; Ctrl-C stops everything.
                      providers (label, identity, nameservers, upstream, signs); default: three
                      providers alpha, bravo, echo serving customer.zone.
   --beat SECONDS     BEAT interval (default 2): DEGRADED after 2 missed, INTERRUPTED after 10
+  --nats URL         the providers' brokers on this NATS server (JetStream, no authentication),
+                     each under its own namespace (its label); default: the embedded broker
   --help             this text
 `;
 
@@ -35,6 +38,7 @@ const SPEC = {
     dir: { type: 'string' },
     config: { type: 'string' },
     beat: { type: 'string' },
+    nats: { type: 'string' },
   },
 } as const;
 
@@ -58,18 +62,22 @@ export function run(argv: string[]): Promise<number> {
       }
     }
     const dir = values.dir !== undefined ? resolve(values.dir) : await mkdtemp(join(tmpdir(), 'mpdns-lab-'));
-    return lab(dir, config, beat);
+    if (values.nats !== undefined) {
+      const problem = natsUrlProblem(values.nats);
+      if (problem !== undefined) throw new UsageError(`--nats "${values.nats}": ${problem} (expected nats://HOST[:PORT])`);
+    }
+    return lab(dir, config, beat, values.nats);
   });
 }
 
-async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number): Promise<number> {
+async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number, nats: string | undefined): Promise<number> {
   // The table is the lab's output; logs only from warnings up unless MPDNS_LOG_LEVEL asks for more.
   const logger = rootLogger().child({ component: 'lab' }, { level: process.env['MPDNS_LOG_LEVEL'] ?? 'warn' });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   say(`mpdns lab in ${dir}`);
   let running: Lab;
   try {
-    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns' });
+    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns', ...(nats !== undefined ? { nats } : {}) });
   } catch (e) {
     complain('lab', e instanceof Error ? e.message : String(e));
     return 1;

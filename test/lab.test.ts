@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { DEFAULT_LAB, startLab, type Lab, type LabConfig } from '../actors/lab/lab.ts';
 import type { PeerView } from '../actors/agent/agent.ts';
+import { startNatsServer } from './support/nats.ts';
 import { pollUntil } from './support/poll.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
@@ -108,4 +109,30 @@ test('lab: the owner adds a fourth provider, which becomes OPERATIONAL everywher
   const at = (await peersOf('alpha')).find((v) => v.label === 'delta');
   assert.ok(at !== undefined);
   process.stderr.write(`delta OPERATIONAL at alpha ${Date.parse(at.since) - sighupAt} ms after the SIGHUP\n`);
+});
+
+test('lab on JetStream: three providers reach mutual OPERATIONAL with their brokers on nats-server', async () => {
+  const nats = await startNatsServer();
+  const jsDir = await tmpDir('mpdns-lab-js-');
+  let js: Lab | undefined;
+  try {
+    js = await startLab({ dir: jsDir.path, config: DEFAULT_LAB, beatSeconds: 1, logger: pino({ level: 'silent' }), nats: nats.url });
+    assert.equal(js.json.broker, nats.url);
+    const three = ['alpha', 'bravo', 'echo'];
+    await pollUntil(
+      'mutual OPERATIONAL on JetStream',
+      async () => {
+        for (const l of three) {
+          const peers = (await js?.agent(l)?.peers()) ?? [];
+          if (!three.filter((x) => x !== l).every((o) => peers.some((v) => v.label === o && v.state === 'OPERATIONAL'))) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+  } finally {
+    await js?.stop();
+    await nats.stop();
+    await jsDir.remove();
+  }
 });

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { createEmbeddedBroker, EmbeddedHub } from '../../broker/embedded.ts';
+import { createJetStreamBroker } from '../../broker/jetstream.ts';
 import type { Broker } from '../../broker/types.ts';
 import { writeFileAtomic } from '../../dns/files/atomic.ts';
 import { parentName, parseName } from '../../dns/name.ts';
@@ -62,6 +63,8 @@ export const DEFAULT_LAB: LabConfig = {
 };
 
 export interface LabJson {
+  /** `embedded`, or the NATS URL the providers' brokers use. */
+  readonly broker: string;
   readonly resolver: { address: string; validating: boolean; trustAnchor: string | null };
   readonly owner: { address: string; pid: number; zones: Record<string, string> };
   readonly providers: { label: string; identity: string; signs: boolean; gateway: string; control: string; metrics: string; pids: { agent: number; gateway: number } }[];
@@ -87,6 +90,8 @@ export interface LabOptions {
   readonly progress?: (line: string) => void;
   /** The mpdns command for the owner's primary. Default: bin/mpdns of this checkout. */
   readonly mpdns?: string;
+  /** NATS server with JetStream: every provider's broker there, each under its own namespace. Default: the embedded broker. */
+  readonly nats?: string;
 }
 
 const addr = (p: Peer): string => `${p.address}:${p.port}`;
@@ -206,7 +211,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     for (const p of cfg.providers) {
       const here = ports.get(p.label);
       if (here === undefined) continue;
-      const broker: Broker = createEmbeddedBroker({ hub, namespace: p.label });
+      const broker: Broker =
+        opts.nats === undefined ? createEmbeddedBroker({ hub, namespace: p.label }) : await createJetStreamBroker({ servers: opts.nats, namespace: p.label, name: `mpdns-lab-${p.label}` });
       stops.push(() => broker.close());
       const metrics = new Metrics();
       const config: ProviderConfig = {
@@ -235,6 +241,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(here.control)}`);
     }
     const json: LabJson = {
+      broker: opts.nats ?? 'embedded',
       resolver: { address: addr(resolverAddress), validating, trustAnchor: validating ? world.trustAnchorFile : null },
       owner: { address: addr(ownerPeer), pid: owner.pid ?? 0, zones: zoneFiles },
       providers,
