@@ -6,12 +6,13 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../actors/config-reader.ts';
 import { loadLabConfig } from '../actors/lab/config.ts';
 import { DEFAULT_LAB, startLab, type Lab } from '../actors/lab/lab.ts';
+import { DEFAULT_INSPECT_URL } from '../actors/inspect.ts';
 import { rootLogger } from '../actors/logger.ts';
 import { flagValue, runCommand } from './args.ts';
 import { natsUrlProblem } from './ctl.ts';
 import { complain, UsageError } from './errors.ts';
 
-const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS] [--nats URL]
+const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS] [--nats URL] [--inspect[=URL]]
 
 Starts a multi-provider world on loopback: a signed root, TLDs and each provider's identity zone
 (discovery records), a validating Unbound (or, without Unbound, an explicit INSECURE mode), the
@@ -26,6 +27,8 @@ provider's peers as their states change; Ctrl-C stops everything.
                      providers (label, identity, nameservers, upstream, signs); default: three
                      providers alpha, bravo, echo serving customer.zone.
   --beat SECONDS     BEAT interval (default 2): DEGRADED after 2 missed, INTERRUPTED after 10
+  --inspect[=URL]    stream every peer machine's events and snapshots to a Stately inspector
+                     (default ws://127.0.0.1:8080; nothing listening costs nothing)
   --nats URL         the providers' brokers on this NATS server (JetStream, no authentication),
                      each under its own namespace (its label); default: the embedded broker
   --help             this text
@@ -39,11 +42,14 @@ const SPEC = {
     config: { type: 'string' },
     beat: { type: 'string' },
     nats: { type: 'string' },
+    inspect: { type: 'string' },
   },
 } as const;
 
 export function run(argv: string[]): Promise<number> {
-  return runCommand(SPEC, argv, async ({ values }) => {
+  // A bare --inspect takes the default inspector URL (parseArgs wants a value).
+  const args = argv.map((a) => (a === '--inspect' ? `--inspect=${DEFAULT_INSPECT_URL}` : a));
+  return runCommand(SPEC, args, async ({ values }) => {
     const beat = values.beat === undefined ? 2 : flagValue('--beat', values.beat, (t) => {
       const n = Number(t);
       if (!/^[0-9]+$/.test(t) || n < 1 || n > 3600) throw new UsageError(`--beat: "${t}" is not a whole number of seconds from 1 to 3600`);
@@ -66,18 +72,18 @@ export function run(argv: string[]): Promise<number> {
       const problem = natsUrlProblem(values.nats);
       if (problem !== undefined) throw new UsageError(`--nats "${values.nats}": ${problem} (expected nats://HOST[:PORT])`);
     }
-    return lab(dir, config, beat, values.nats);
+    return lab(dir, config, beat, values.nats, values.inspect);
   });
 }
 
-async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number, nats: string | undefined): Promise<number> {
+async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number, nats: string | undefined, inspect: string | undefined): Promise<number> {
   // The table is the lab's output; logs only from warnings up unless MPDNS_LOG_LEVEL asks for more.
   const logger = rootLogger().child({ component: 'lab' }, { level: process.env['MPDNS_LOG_LEVEL'] ?? 'warn' });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   say(`mpdns lab in ${dir}`);
   let running: Lab;
   try {
-    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns', ...(nats !== undefined ? { nats } : {}) });
+    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns', ...(nats !== undefined ? { nats } : {}), ...(inspect !== undefined ? { inspect } : {}) });
   } catch (e) {
     complain('lab', e instanceof Error ? e.message : String(e));
     return 1;

@@ -10,7 +10,9 @@ import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { DEFAULT_LAB, startLab, type Lab, type LabConfig } from '../actors/lab/lab.ts';
 import type { PeerView } from '../actors/agent/agent.ts';
+import { WebSocketServer } from 'ws';
 import { startNatsServer } from './support/nats.ts';
+import { freePort } from './support/ports.ts';
 import { pollUntil } from './support/poll.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
@@ -134,5 +136,28 @@ test('lab on JetStream: three providers reach mutual OPERATIONAL with their brok
     await js?.stop();
     await nats.stop();
     await jsDir.remove();
+  }
+});
+
+test('lab --inspect: the peer machines stream their events and snapshots to an inspector', async () => {
+  const port = await freePort();
+  const wss = new WebSocketServer({ host: '127.0.0.1', port });
+  const received: { type?: string; snapshot?: { value?: unknown } }[] = [];
+  wss.on('connection', (ws) => ws.on('message', (m: Buffer) => received.push(JSON.parse(m.toString()) as { type?: string })));
+  const inspDir = await tmpDir('mpdns-lab-inspect-');
+  let li: Lab | undefined;
+  try {
+    li = await startLab({ dir: inspDir.path, config: DEFAULT_LAB, beatSeconds: 1, logger: pino({ level: 'silent' }), inspect: `ws://127.0.0.1:${port}` });
+    await pollUntil(
+      'an OPERATIONAL snapshot at the inspector',
+      () => received.some((e) => e.type === '@xstate.snapshot' && JSON.stringify(e.snapshot?.value ?? '').includes('operational')),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    assert.ok(received.some((e) => e.type === '@xstate.actor'));
+    assert.ok(received.some((e) => e.type === '@xstate.event'));
+  } finally {
+    await li?.stop();
+    await inspDir.remove();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
   }
 });

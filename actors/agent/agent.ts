@@ -19,6 +19,7 @@ import type { ProviderConfig, ZoneConfig } from '../config.ts';
 import type { Accepted, PeerDirectory } from '../gateway/receive.ts';
 import { Connections, sendMessage } from '../gateway/send.ts';
 import { ActorHost, type MachineView } from '../host.ts';
+import type { HostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { discoverPeer } from './discovery.ts';
@@ -36,6 +37,8 @@ export interface AgentOptions {
   readonly metrics: Metrics;
   /** Re-read every zone's HSYNC this often, ms. Default 60 000. */
   readonly recheckMs?: number;
+  /** `--inspect`: the peer machines' events and snapshots go to a Stately inspector. */
+  readonly inspect?: HostInspector;
   /** Peer machine timing (beat interval from the config unless given). */
   readonly timing?: Partial<PeerTiming>;
 }
@@ -100,7 +103,15 @@ export class Agent implements PeerDirectory {
         sendBeat: (_, p) => a.#beat(p.peer as Fqdn, p.zones as Fqdn[]),
       },
     });
-    a.#host = await ActorHost.open({ broker: opts.broker, kinds: [{ kind: PEER_KIND, machine }], queue: 'peers', bucket: 'peers', logger: opts.logger, idleMs: 0 });
+    a.#host = await ActorHost.open({
+      broker: opts.broker,
+      kinds: [{ kind: PEER_KIND, machine }],
+      queue: 'peers',
+      bucket: 'peers',
+      logger: opts.logger,
+      idleMs: 0,
+      ...(opts.inspect !== undefined ? { inspect: opts.inspect } : {}),
+    });
     await a.#host.acquireAll();
     a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onMessage(decode(m.data) as Accepted), { concurrency: 8 });
     await a.refreshAll();

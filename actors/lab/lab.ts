@@ -22,6 +22,7 @@ import { identityRecords } from '../../protocol/discovery.ts';
 import { ownKeys } from '../../protocol/envelope.ts';
 import type { Agent } from '../agent/agent.ts';
 import type { ProviderConfig } from '../config.ts';
+import { createHostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import { Metrics } from '../metrics.ts';
 import { freePort } from './ports.ts';
@@ -90,6 +91,8 @@ export interface LabOptions {
   readonly progress?: (line: string) => void;
   /** The mpdns command for the owner's primary. Default: bin/mpdns of this checkout. */
   readonly mpdns?: string;
+  /** Stream every peer machine's events and snapshots to a Stately inspector at this URL. */
+  readonly inspect?: string;
   /** NATS server with JetStream: every provider's broker there, each under its own namespace. Default: the embedded broker. */
   readonly nats?: string;
 }
@@ -205,6 +208,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     // The providers: each with its own broker namespace, kept open across a stop and start of
     // its roles (the persisted peer machines survive, as on a real broker).
     const hub = new EmbeddedHub();
+    const inspector = opts.inspect === undefined ? undefined : createHostInspector(opts.inspect);
+    if (inspector !== undefined) stops.push(() => inspector.stop());
     const running = new Map<string, ProviderRoles>();
     const starters = new Map<string, () => Promise<ProviderRoles>>();
     const providers: LabJson['providers'][number][] = [];
@@ -229,7 +234,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       };
       const own = await ownKeys(keys.get(p.label));
       const logger = opts.logger.child({ provider: p.label });
-      const start = (): Promise<ProviderRoles> => startProviderRoles({ config, own, broker, metrics, logger, notify: here.notify, recheckMs: 10_000 });
+      const start = (): Promise<ProviderRoles> =>
+        startProviderRoles({ config, own, broker, metrics, logger, notify: here.notify, recheckMs: 10_000, ...(inspector !== undefined ? { inspect: inspector } : {}) });
       starters.set(p.label, start);
       running.set(p.label, await start());
       stops.push(async () => {

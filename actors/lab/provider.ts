@@ -11,6 +11,7 @@ import { Agent, AGENT_INBOX } from '../agent/agent.ts';
 import { startControl, type ControlServer } from '../agent/control.ts';
 import type { ProviderConfig } from '../config.ts';
 import { CHUNK_QTYPE, deliveryId, Receiver, replayMaxAgeMs } from '../gateway/receive.ts';
+import type { HostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -30,6 +31,7 @@ export interface ProviderRolesOptions {
   /** The agent's DNS listener for the owner's NOTIFY. */
   readonly notify: Peer;
   readonly recheckMs?: number;
+  readonly inspect?: HostInspector;
 }
 
 export async function startProviderRoles(o: ProviderRolesOptions): Promise<ProviderRoles> {
@@ -38,7 +40,15 @@ export async function startProviderRoles(o: ProviderRolesOptions): Promise<Provi
     for (const s of stops.splice(0).reverse()) await s().catch(() => {});
   };
   try {
-    const agent = await Agent.start({ config: o.config, own: o.own, broker: o.broker, logger: o.logger, metrics: o.metrics, ...(o.recheckMs !== undefined ? { recheckMs: o.recheckMs } : {}) });
+    const agent = await Agent.start({
+      config: o.config,
+      own: o.own,
+      broker: o.broker,
+      logger: o.logger,
+      metrics: o.metrics,
+      ...(o.recheckMs !== undefined ? { recheckMs: o.recheckMs } : {}),
+      ...(o.inspect !== undefined ? { inspect: o.inspect } : {}),
+    });
     stops.push(() => agent.stop());
     const subjects = new Subjects(o.config.namespace);
     const receiver = new Receiver({
