@@ -23,12 +23,6 @@ export class Metrics {
     c.values.set(key, (c.values.get(key) ?? 0) + by);
   }
 
-  /** The current value (0 when never counted). */
-  get(name: string, labels: Labels = {}): number {
-    const key = labelKey(labels);
-    return this.#counters.get(name)?.values.get(key) ?? 0;
-  }
-
   /** Prometheus text exposition (version 0.0.4). */
   text(): string {
     const out: string[] = [];

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { parseUserName } from '../dns/name.ts';
 import { parseHostPort } from '../dns/net/transport.ts';
 import { identityRecords } from '../protocol/discovery.ts';
-import { EnvelopeError, peerKeys } from '../protocol/envelope.ts';
+import { peerKeys } from '../protocol/envelope.ts';
+import { EnvelopeError } from '../protocol/errors.ts';
 import { flagValue, runCommand } from './args.ts';
 import { complain, UsageError } from './errors.ts';
 

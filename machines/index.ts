@@ -15,6 +15,5 @@ export {
   type PeerContext,
   type PeerEvent,
   type PeerInput,
-  type PeerStateName,
   type PeerTiming,
 } from './peer.ts';

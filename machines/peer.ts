@@ -11,8 +11,6 @@
 // machine's effects, so effects must tolerate a repeat (a second HELLO or BEAT is harmless).
 import { and, assign, setup } from 'xstate';
 
-export type PeerStateName = 'needed' | 'known' | 'introduced' | 'operational' | 'degraded' | 'interrupted' | 'retired';
-
 export interface PeerTiming {
   /** Our BEAT interval, ms. */
   readonly beatMs: number;

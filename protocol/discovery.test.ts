@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { parseName } from '../dns/name.ts';
 import { rdataFromText } from '../dns/rdata/codec.ts';
 import { RRType } from '../dns/types.ts';
-import { chooseUri, DiscoveryError, endpointOf, jwkFromRdata, parseDnsUri, svcbHints, transportUriName } from './discovery.ts';
+import { DiscoveryError } from './errors.ts';
+import { chooseUri, endpointOf, jwkFromRdata, parseDnsUri, svcbHints, transportUriName } from './discovery.ts';
 
 const ID = parseName('agent.alpha.example.');
 const uri = (t: string): Uint8Array => rdataFromText(RRType.URI, t);

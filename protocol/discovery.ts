@@ -5,23 +5,12 @@
 //   <host>          JWK   its public key (base64url of the JSON JWK)
 // where <host> is conventionally dns.<id>. The lookups themselves (through a validating
 // resolver) live in actors/agent/discovery.ts.
+import { base64url } from 'jose';
 import { DnsError } from '../dns/errors.ts';
 import { parseName, type Fqdn } from '../dns/name.ts';
 import { decodeRdata } from '../dns/rdata/codec.ts';
 import { formatIpv4, formatIpv6 } from '../dns/rdata/text.ts';
-import { ProtocolError } from './errors.ts';
-
-/** Why discovery of a peer failed; the agent logs it and retries with backoff. */
-export class DiscoveryError extends ProtocolError {
-  override name = 'DiscoveryError';
-  constructor(
-    readonly identity: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`discovery of ${identity}: ${message}`, options);
-  }
-}
+import { DiscoveryError } from './errors.ts';
 
 /** The owner of the URI record of the DNS transport for `identity`. */
 export function transportUriName(identity: Fqdn): Fqdn {
@@ -89,17 +78,11 @@ export function svcbHints(rdatas: readonly Uint8Array[]): SvcbHints {
 export function jwkFromRdata(identity: Fqdn, rdata: Uint8Array): unknown {
   const { jwk } = decodeRdata('JWK', rdata);
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(base64UrlBytes(jwk));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(jwk));
     return JSON.parse(text) as unknown;
   } catch (e) {
     throw new DiscoveryError(identity, 'JWK record is not base64url of JSON', { cause: e });
   }
-}
-
-function base64UrlBytes(text: string): Uint8Array {
-  const std = text.replace(/-/g, '+').replace(/_/g, '/');
-  const bin = atob(std + '='.repeat((4 - (std.length % 4)) % 4));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
 /** Where to reach a peer's DNS transport. */
@@ -137,8 +120,7 @@ export function identityRecords(identity: Fqdn, endpoint: PublishedEndpoint, pub
   const v4 = endpoint.addresses.filter((a) => !a.includes(':'));
   const v6 = endpoint.addresses.filter((a) => a.includes(':'));
   const hints = [v4.length > 0 ? `ipv4hint=${v4.join(',')}` : '', v6.length > 0 ? `ipv6hint=${v6.join(',')}` : ''].filter((h) => h !== '').join(' ');
-  const json = new TextEncoder().encode(JSON.stringify(publicJwk));
-  const b64url = btoa(String.fromCharCode(...json)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const b64url = base64url.encode(JSON.stringify(publicJwk));
   return [
     `_dns._tcp.${identity} ${ttl} IN URI 10 1 "dns://${host.slice(0, -1)}:${endpoint.port}/"`,
     `${host} ${ttl} IN SVCB 1 . port=${endpoint.port}${hints === '' ? '' : ` ${hints}`}`,

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CompactEncrypt, CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { checkRecipient, checkTime, EnvelopeError, openEnvelope, ownKeys, peerKeys, seal, verifyEnvelope, type EnvelopeFault, type OwnKeys, type PeerKeys } from './envelope.ts';
+import { checkRecipient, checkTime, openEnvelope, ownKeys, peerKeys, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from './envelope.ts';
+import { EnvelopeError, type EnvelopeFault } from './errors.ts';
 
 interface Party {
   priv: JWK;

@@ -5,24 +5,10 @@
 // of the sender named by the QNAME only, checks time and replay (the caller holds the replay
 // record), then decrypts. Pure: jose over WebCrypto, no I/O.
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose';
-import { ProtocolError } from './errors.ts';
+import { EnvelopeError, type EnvelopeFault } from './errors.ts';
 
 const JWS_HEADER = { alg: 'ES256', cty: 'application/octet-stream', typ: 'JWS' } as const;
 const JWE_TYP = 'tdns-distribution';
-
-/** Why an envelope was refused; the gateway maps each to an RCODE and a metric label. */
-export type EnvelopeFault = 'malformed' | 'signature' | 'plaintext' | 'recipient' | 'time' | 'decrypt';
-
-export class EnvelopeError extends ProtocolError {
-  override name = 'EnvelopeError';
-  constructor(
-    readonly fault: EnvelopeFault,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${fault}: ${message}`, options);
-  }
-}
 
 /** A peer's public keys: one P-256 key for both in TDNS, or a set with `use` sig and enc. */
 export interface PeerKeys {

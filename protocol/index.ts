@@ -12,10 +12,11 @@ export type {
   ProviderField,
   ProviderRoles,
 } from './hsync-analysis.ts';
-export { checkRecipient, checkTime, EnvelopeError, openEnvelope, ownKeys, peerKeys, seal, verifyEnvelope } from './envelope.ts';
-export type { EnvelopeFault, OwnKeys, PeerKeys, SealInput, Verified } from './envelope.ts';
-export { MessageError, ProtocolError } from './errors.ts';
+export { checkRecipient, checkTime, openEnvelope, ownKeys, peerKeys, seal, verifyEnvelope } from './envelope.ts';
+export type { OwnKeys, PeerKeys, SealInput, Verified } from './envelope.ts';
+export { DiscoveryError, EnvelopeError, MessageError, ProtocolError } from './errors.ts';
+export type { EnvelopeFault } from './errors.ts';
 export { decodeMessage, encodeMessage, MAX_LIST, MAX_MESSAGE_BYTES, MAX_STRING, messageToJson } from './messages.ts';
 export type { Beat, Confirm, ConfirmStatus, Hello, KeyInventoryEntry, Keystate, Message, MessageType, OperationKind, RejectedItem, Rfi, RROperation, ZoneData } from './messages.ts';
-export { chooseUri, DiscoveryError, endpointOf, jwkFromRdata, parseDnsUri, svcbHints, transportUriName } from './discovery.ts';
-export type { DnsUri, Endpoint, SvcbHints } from './discovery.ts';
+export { chooseUri, endpointOf, identityRecords, jwkFromRdata, parseDnsUri, svcbHints, transportUriName } from './discovery.ts';
+export type { DnsUri, Endpoint, PublishedEndpoint, SvcbHints } from './discovery.ts';

@@ -9,7 +9,7 @@ import { discoverPeer } from '../actors/agent/discovery.ts';
 import { startSignedWorld, type SignedWorld } from '../actors/lab/world.ts';
 import { startUnbound, type Resolver } from '../actors/lab/unbound.ts';
 import { parseName } from '../dns/name.ts';
-import { DiscoveryError } from '../protocol/discovery.ts';
+import { DiscoveryError } from '../protocol/errors.ts';
 import { haveBinary } from './support/daemon.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 

@@ -7,7 +7,8 @@ import type { Peer } from '../../dns/net/transport.ts';
 import type { Fqdn } from '../../dns/name.ts';
 import { Rcode, RRType } from '../../dns/types.ts';
 import { decodeRdata } from '../../dns/rdata/codec.ts';
-import { chooseUri, DiscoveryError, endpointOf, jwkFromRdata, svcbHints, transportUriName, type Endpoint } from '../../protocol/discovery.ts';
+import { chooseUri, endpointOf, jwkFromRdata, svcbHints, transportUriName, type Endpoint } from '../../protocol/discovery.ts';
+import { DiscoveryError } from '../../protocol/errors.ts';
 
 export interface DiscoveryOptions {
   /** The (validating) resolver to ask. */

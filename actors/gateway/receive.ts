@@ -19,8 +19,8 @@ import { nameLabels, parseName, type Fqdn } from '../../dns/name.ts';
 import type { NotifyReply } from '../../dns/net/server.ts';
 import type { RequestContext } from '../../dns/net/transport.ts';
 import { EdnsOption, Rcode } from '../../dns/types.ts';
-import { checkRecipient, checkTime, EnvelopeError, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
-import { MessageError } from '../../protocol/errors.ts';
+import { checkRecipient, checkTime, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
+import { EnvelopeError, MessageError } from '../../protocol/errors.ts';
 import { decodeMessage, encodeMessage, type Confirm, type Message } from '../../protocol/messages.ts';
 import { zoneKeyPart } from '../keys.ts';
 

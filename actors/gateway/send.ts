@@ -13,8 +13,8 @@ import { PipelinedTcp } from '../../dns/net/exchange.ts';
 import type { Peer } from '../../dns/net/transport.ts';
 import { EdnsOption, Opcode, Rcode } from '../../dns/types.ts';
 import type { Endpoint } from '../../protocol/discovery.ts';
-import { checkRecipient, checkTime, EnvelopeError, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
-import { MessageError } from '../../protocol/errors.ts';
+import { checkRecipient, checkTime, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
+import { EnvelopeError, MessageError } from '../../protocol/errors.ts';
 import { decodeMessage, encodeMessage, type Confirm, type Message } from '../../protocol/messages.ts';
 import { CHUNK_QTYPE } from './receive.ts';
 

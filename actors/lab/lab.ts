@@ -14,10 +14,8 @@ import { createJetStreamBroker } from '../../broker/jetstream.ts';
 import type { Broker } from '../../broker/types.ts';
 import { writeFileAtomic } from '../../dns/files/atomic.ts';
 import { parentName, parseName } from '../../dns/name.ts';
-import { query } from '../../dns/net/client.ts';
 import { DnsServer } from '../../dns/net/server.ts';
 import type { Peer } from '../../dns/net/transport.ts';
-import { Rcode, RRType } from '../../dns/types.ts';
 import { identityRecords } from '../../protocol/discovery.ts';
 import { ownKeys } from '../../protocol/envelope.ts';
 import type { Agent } from '../agent/agent.ts';
@@ -25,6 +23,7 @@ import type { ProviderConfig } from '../config.ts';
 import { createHostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import { Metrics } from '../metrics.ts';
+import { waitForAnswer } from './answering.ts';
 import { freePort } from './ports.ts';
 import { startProviderRoles, type ProviderRoles } from './provider.ts';
 import { startUnbound, type Resolver } from './unbound.ts';
@@ -116,19 +115,6 @@ export function ownerZoneText(zone: LabZone, providers: readonly LabProvider[], 
   return `${lines.join('\n')}\n`;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`lab: ${what} did not come up within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export async function startLab(opts: LabOptions): Promise<Lab> {
   const cfg = opts.config ?? DEFAULT_LAB;
   const dir = resolve(opts.dir);
@@ -200,8 +186,11 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       }
     });
     const ownerPeer = { address: '127.0.0.1', port: ownerPort };
-    await waitFor('the owner primary', async () => (await query(ownerPeer, parseName(cfg.zones[0]?.name ?? '.'), RRType.SOA, { timeoutMs: 500, attempts: 1 })).message.rcode === Rcode.NOERROR, 30_000).catch((e: unknown) => {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}: ${ownerErr.slice(-400)}`);
+    await waitForAnswer(ownerPeer, parseName(cfg.zones[0]?.name ?? '.'), {
+      timeoutMs: 30_000,
+      failed: () => (owner.exitCode !== null ? `the owner primary exited (${owner.exitCode})` : undefined),
+    }).catch((e: unknown) => {
+      throw new Error(`lab: ${e instanceof Error ? e.message : String(e)}: ${ownerErr.slice(-400)}`);
     });
     say(`owner primary on ${addr(ownerPeer)} (pid ${owner.pid ?? 0})`);
 

@@ -3,10 +3,9 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { query } from '../../dns/net/client.ts';
 import type { Peer } from '../../dns/net/transport.ts';
 import { ROOT, type Fqdn } from '../../dns/name.ts';
-import { Rcode, RRType } from '../../dns/types.ts';
+import { waitForAnswer } from './answering.ts';
 import { freePort } from './ports.ts';
 
 export interface Resolver {
@@ -79,23 +78,15 @@ export async function startUnbound(dir: string, stubs: ReadonlyMap<Fqdn, Peer>, 
     }
   };
   const address = { address: '127.0.0.1', port };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (spawnError !== undefined || proc.exitCode !== null) {
-      await stop();
-      throw new ResolverStartError(`unbound did not start: ${spawnError?.message ?? `exit ${proc.exitCode ?? ''}`} ${out.slice(-400)}`);
-    }
-    try {
-      const r = await query(address, ROOT, RRType.SOA, { rd: true, dnssecOk: true, timeoutMs: 500, attempts: 1 });
-      if (r.message.rcode === Rcode.NOERROR) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new ResolverStartError(`unbound did not answer within ${timeoutMs} ms: ${out.slice(-400)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitForAnswer(address, ROOT, {
+      rd: true,
+      timeoutMs,
+      failed: () => (spawnError !== undefined || proc.exitCode !== null ? `unbound did not start: ${spawnError?.message ?? `exit ${proc.exitCode ?? ''}`}` : undefined),
+    });
+  } catch (e) {
+    await stop();
+    throw new ResolverStartError(`${e instanceof Error ? e.message : String(e)} ${out.slice(-400)}`, { cause: e });
   }
   return { address, output: () => out, stop };
 }

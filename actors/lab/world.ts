@@ -23,8 +23,6 @@ export interface SignedWorld {
   readonly servers: ReadonlyMap<Fqdn, Peer>;
   /** Each zone's signed data, for a server that answers for all of them at once. */
   readonly sources: readonly SignedZoneSource[];
-  /** The root's DS in presentation form (`. IN DS …`), for a resolver's trust anchor. */
-  readonly trustAnchor: string;
   /** Absolute path of a file holding the trust anchor. */
   readonly trustAnchorFile: string;
   stop(): Promise<void>;
@@ -82,7 +80,6 @@ export async function startSignedWorld(dir: string, zones: readonly WorldZone[])
   return {
     servers,
     sources,
-    trustAnchor,
     trustAnchorFile,
     stop: async () => {
       await Promise.all(running.map((s) => s.stop()));

@@ -1,5 +1,6 @@
 // Byte-level client exchanges: one UDP request/response with a deadline, and a TCP connection
 // that sends framed requests and yields framed responses (for queries and zone transfers).
+import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, isIP, type Socket } from 'node:net';
 import { NetError, TimeoutError } from './errors.ts';
@@ -202,7 +203,7 @@ export class PipelinedTcp {
   /** A message id no exchange in flight uses. */
   freeId(): number {
     for (;;) {
-      const id = Math.floor(Math.random() * 0x10000);
+      const id = randomInt(0, 0x10000);
       if (!this.#pending.has(id)) return id;
     }
   }

@@ -23,6 +23,7 @@ import { DEFAULT_LAB, ownerZoneText, startLab, type LabConfig } from '../../acto
 import { log, numberArg, printJson, printTable, round3, wantsJson } from '../support/bench.ts';
 import { tmpDir } from '../support/tmp.ts';
 import { startNatsServer } from '../support/nats.ts';
+import { pollUntil } from '../support/poll.ts';
 
 const json = wantsJson();
 const LAB_ROUNDS = numberArg('--lab-rounds', 3);
@@ -73,13 +74,7 @@ async function operationalTimes(rounds: number): Promise<{ times: number[]; vali
   const lab = await startLab({ dir: dir.path, config, beatSeconds: 1, logger: pino({ level: 'silent' }) });
   const file = lab.json.owner.zones[zone.name] ?? '';
   const stateOf = async (viewer: string, peer: string): Promise<{ state: string; since: string } | undefined> => (await lab.agent(viewer)?.peers())?.find((v) => v.label === peer);
-  const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
-    const deadline = Date.now() + 60_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`lab: ${what} not reached within 60 s`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const until = (what: string, check: () => Promise<boolean>): Promise<unknown> => pollUntil(what, check, { timeoutMs: 60_000, intervalMs: 20 });
   const times: number[] = [];
   try {
     let serial = 1;
@@ -93,7 +88,7 @@ async function operationalTimes(rounds: number): Promise<{ times: number[]; vali
       log(`lab round ${i + 1}: delta OPERATIONAL at alpha ${times[times.length - 1]} ms after the SIGHUP`);
       await writeFile(file, ownerZoneText(zone, config.providers, ++serial));
       process.kill(lab.json.owner.pid, 'SIGHUP');
-      await until('delta retired at alpha', async () => (await stateOf('alpha', 'delta')) === undefined || (await stateOf('alpha', 'delta'))?.state === 'RETIRED');
+      await until('delta retired at alpha', async () => [undefined, 'RETIRED'].includes((await stateOf('alpha', 'delta'))?.state));
     }
     return { times, validating: lab.json.resolver.validating };
   } finally {
