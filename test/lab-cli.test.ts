@@ -2,7 +2,7 @@
 // `mpdns ctl --lab DIR --provider L peers --json` until the peers are OPERATIONAL, and a clean
 // stop on SIGTERM that takes the owner's primary with it.
 import { strict as assert } from 'node:assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -28,6 +28,19 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** DIR/lab.json once the lab wrote it; a lab that exits first, or never writes it, fails with its output. */
+async function labJson(child: ChildProcess, labDir: string, out: () => string): Promise<LabJson> {
+  const got = await pollUntil(
+    'lab.json',
+    async () => (child.exitCode !== null ? { exited: child.exitCode } : (JSON.parse(await readFile(join(labDir, 'lab.json'), 'utf8')) as LabJson)),
+    { timeoutMs: 90_000, intervalMs: 200 },
+  ).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${out()}`);
+  });
+  if ('exited' in got) throw new Error(`mpdns lab exited (${got.exited}) before writing lab.json:\n${out()}`);
+  return got;
+}
+
 test('mpdns lab: lab.json, ctl peers --json until OPERATIONAL, clean SIGTERM', async () => {
   dir = await tmpDir('mpdns-lab-cli-');
   const labDir = join(dir.path, 'lab');
@@ -37,9 +50,7 @@ test('mpdns lab: lab.json, ctl peers --json until OPERATIONAL, clean SIGTERM', a
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    const json = await pollUntil('lab.json', async () => JSON.parse(await readFile(join(labDir, 'lab.json'), 'utf8')) as LabJson, { timeoutMs: 90_000, intervalMs: 200 }).catch((e: unknown) => {
-      throw new Error(`${e instanceof Error ? e.message : String(e)}\n${out}`);
-    });
+    const json = await labJson(child, labDir, () => out);
     assert.deepEqual(json.providers.map((p) => p.label), ['alpha', 'bravo', 'echo']);
     assert.match(json.owner.address, /^127\.0\.0\.1:\d+$/);
     assert.ok(Number.isInteger(json.owner.pid) && alive(json.owner.pid));
@@ -67,9 +78,12 @@ test('mpdns lab: lab.json, ctl peers --json until OPERATIONAL, clean SIGTERM', a
 test('mpdns lab: a SIGKILLed lab leaves neither its owner primary nor its Unbound behind', async () => {
   assert.ok(dir !== undefined);
   const labDir = join(dir.path, 'killed');
-  const child = spawn(MPDNS, ['lab', '--dir', labDir], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(MPDNS, ['lab', '--dir', labDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   try {
-    const json = await pollUntil('lab.json', async () => JSON.parse(await readFile(join(labDir, 'lab.json'), 'utf8')) as LabJson, { timeoutMs: 90_000, intervalMs: 200 });
+    const json = await labJson(child, labDir, () => out);
     const [address, port] = json.resolver.address.split(':');
     const resolver = { address: address ?? '', port: Number(port) };
     const answers = async (): Promise<boolean> => {

@@ -115,7 +115,24 @@ export function ownerZoneText(zone: LabZone, providers: readonly LabProvider[], 
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Starts the lab. Ports are picked free before the identity zones are signed and bound later,
+ * so another program can take one meanwhile: a start that fails on a port in use is tried
+ * again from the beginning with new ports (three times at most).
+ */
 export async function startLab(opts: LabOptions): Promise<Lab> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLabOnce(opts);
+    } catch (e) {
+      const text = e instanceof Error ? `${e.message} ${e.cause instanceof Error ? e.cause.message : ''}` : String(e);
+      if (attempt >= 3 || !text.includes('EADDRINUSE')) throw e;
+      opts.progress?.(`a port was taken meanwhile (${text.slice(0, 200)}); starting again with new ports`);
+    }
+  }
+}
+
+async function startLabOnce(opts: LabOptions): Promise<Lab> {
   const cfg = opts.config ?? DEFAULT_LAB;
   const dir = resolve(opts.dir);
   const say = opts.progress ?? (() => {});
