@@ -83,6 +83,11 @@ export class Reader {
     }
   }
 
+  /** A host:port that may be left out. */
+  optionalHostPort(key: string): Peer | undefined {
+    return this.obj[key] === undefined ? undefined : this.hostPort(key);
+  }
+
   bool(key: string, fallback: boolean): boolean {
     const v = this.obj[key];
     if (v === undefined) return fallback;

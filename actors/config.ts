@@ -28,6 +28,13 @@ export interface ProviderConfig {
   readonly gateway: Peer;
   /** The agent's control and metrics endpoint (HTTP). */
   readonly control: Peer;
+  /**
+   * Where the agent listens for the owner primaries' NOTIFY (UDP and TCP), accepted only from
+   * the zones' primaries. Without it the agent re-reads HSYNC on its timer only.
+   */
+  readonly notify: Peer | undefined;
+  /** Where a gateway in its own process serves /metrics (HTTP); none when omitted. */
+  readonly gatewayMetrics: Peer | undefined;
   /** Bearer token file; required when the control endpoint is not on loopback. */
   readonly controlTokenFile: string | undefined;
   /** BEAT interval, seconds. */
@@ -35,7 +42,7 @@ export interface ProviderConfig {
   readonly zones: readonly ZoneConfig[];
 }
 
-const KNOWN = ['identity', 'keyFile', 'namespace', 'resolver', 'insecure', 'gateway', 'control', 'controlTokenFile', 'beatSeconds', 'zones'];
+const KNOWN = ['identity', 'keyFile', 'namespace', 'resolver', 'insecure', 'gateway', 'control', 'controlTokenFile', 'notify', 'gatewayMetrics', 'beatSeconds', 'zones'];
 
 const isLoopback = (p: Peer): boolean => p.address === '::1' || (isIP(p.address) === 4 && p.address.startsWith('127.'));
 
@@ -54,6 +61,9 @@ export function providerConfig(doc: unknown, file: string): ProviderConfig {
   const control = r.hostPort('control', '127.0.0.1:8053');
   const controlTokenFile = r.string('controlTokenFile', false);
   if (control !== undefined && !isLoopback(control) && controlTokenFile === undefined) problems.push('controlTokenFile: required when control listens beyond loopback');
+  const notify = r.optionalHostPort('notify');
+  const gatewayMetrics = r.optionalHostPort('gatewayMetrics');
+  if (gatewayMetrics !== undefined && !isLoopback(gatewayMetrics)) problems.push('gatewayMetrics: must be on loopback (it has no authentication)');
   const beatSeconds = r.int('beatSeconds', 15, 1, 3600);
   const zones: ZoneConfig[] = [];
   const seen = new Set<string>();
@@ -68,7 +78,7 @@ export function providerConfig(doc: unknown, file: string): ProviderConfig {
   if (problems.length > 0 || identity === undefined || keyFile === undefined || resolver === undefined || gateway === undefined || control === undefined) {
     throw new ConfigError(file, problems);
   }
-  return { identity, keyFile, namespace, resolver, insecure, gateway, control, controlTokenFile, beatSeconds, zones };
+  return { identity, keyFile, namespace, resolver, insecure, gateway, control, controlTokenFile, notify, gatewayMetrics, beatSeconds, zones };
 }
 
 /** Reads and validates a provider configuration file. */

@@ -1,12 +1,12 @@
 // The agent (first part): follows each configured zone's apex HSYNC + HSYNCPARAM at the owner's
 // primary (at start, on the primary's NOTIFY, and every `recheckMs`), analyses it, and runs one
-// peer machine per remote provider on the actor host. The machines' effects are bound here:
-// discovery through the validating resolver, HELLO and BEAT through the transport; their
-// results come back to the machines as durable work. Messages the gateway accepted arrive on the
-// agent's queue and become machine events. It also answers the gateway's two questions (is this
-// a peer, and do we share this zone) from the same analyses.
-import type { Broker, Stoppable } from '../../broker/types.ts';
-import { decode } from '../../broker/codec.ts';
+// peer machine per remote provider on the actor host (queue and bucket `agent`). The machines'
+// effects are bound here: discovery through the validating resolver, HELLO and BEAT as items on
+// the gateway's outbound queue; their results come back to the machines as durable work. The
+// gateway's inbox items (messages it accepted, outcomes of outbound items) become machine
+// events. The agent keeps the peer directory (gateway/directory.ts) the gateway answers from.
+import { Subjects } from '../../broker/subjects.ts';
+import type { Broker, KvBucket, Stoppable } from '../../broker/types.ts';
 import type { Fqdn } from '../../dns/name.ts';
 import { query } from '../../dns/net/client.ts';
 import { Rcode, RRType } from '../../dns/types.ts';
@@ -16,17 +16,21 @@ import { analyseHsync, problemText, type HsyncAnalysis } from '../../protocol/hs
 import type { Endpoint } from '../../protocol/discovery.ts';
 import type { Message } from '../../protocol/messages.ts';
 import type { ProviderConfig, ZoneConfig } from '../config.ts';
-import type { Accepted, PeerDirectory } from '../gateway/receive.ts';
-import { Connections, sendMessage } from '../gateway/send.ts';
+import { decodeEntry, DIRECTORY_BUCKET, directoryKey, encodeEntry } from '../gateway/directory.ts';
+import { AGENT_INBOX, decodeInbox, encodeOutbound, GATEWAY_QUEUE, type Sent } from '../gateway/queues.ts';
+import type { Accepted } from '../gateway/receive.ts';
+import { newDistributionId } from '../gateway/send.ts';
 import { ActorHost, type MachineView } from '../host.ts';
 import type { HostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { discoverPeer } from './discovery.ts';
 
-/** The queue the gateway delivers accepted messages to. */
-export const AGENT_INBOX = 'agent';
+/** The agent's machines: queue, snapshot bucket (deploy/nats grants the role these). */
+const AGENT_QUEUE = 'agent';
 const PEER_KIND = 'peer';
+/** A HELLO the gateway could not deliver for this long is reported back; the machine says it again. */
+const HELLO_TTL_MS = 10_000;
 const PEER_ID = 'peer';
 
 export interface AgentOptions {
@@ -55,6 +59,7 @@ export interface PeerView {
 }
 
 interface Discovered {
+  readonly jwk: unknown;
   readonly keys: PeerKeys;
   readonly endpoint: Endpoint;
   readonly keyId: string;
@@ -74,23 +79,25 @@ export function peerStateName(value: unknown): string {
   return 'UNKNOWN';
 }
 
-export class Agent implements PeerDirectory {
+export class Agent {
   readonly #o: AgentOptions;
   readonly #timing: PeerTiming;
   readonly #analyses = new Map<Fqdn, HsyncAnalysis>();
   readonly #sharedSent = new Map<Fqdn, string>();
+  readonly #sharedZones = new Map<Fqdn, readonly Fqdn[]>();
   readonly #discovered = new Map<Fqdn, Discovered>();
   readonly #discovering = new Map<Fqdn, Promise<Discovered>>();
   readonly #labels = new Map<Fqdn, string>();
+  readonly #subjects: Subjects;
   #host!: ActorHost;
+  #directory!: KvBucket;
   #inbox: Stoppable | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /** TCP connections to the peers' gateways, reused by HELLOs and BEATs. */
-  readonly #connections = new Connections();
 
   private constructor(opts: AgentOptions) {
     this.#o = opts;
+    this.#subjects = new Subjects(opts.broker.namespace);
     this.#timing = { beatMs: opts.config.beatSeconds * 1000, helloRetryMs: 20, discoverRetryMs: 500, maxDiscoverMs: 30_000, ...opts.timing };
   }
 
@@ -106,14 +113,16 @@ export class Agent implements PeerDirectory {
     a.#host = await ActorHost.open({
       broker: opts.broker,
       kinds: [{ kind: PEER_KIND, machine }],
-      queue: 'peers',
-      bucket: 'peers',
+      queue: AGENT_QUEUE,
+      bucket: AGENT_QUEUE,
       logger: opts.logger,
       idleMs: 0,
       ...(opts.inspect !== undefined ? { inspect: opts.inspect } : {}),
     });
+    a.#directory = await opts.broker.kv(DIRECTORY_BUCKET);
+    await a.#loadDirectory();
     await a.#host.acquireAll();
-    a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onMessage(decode(m.data) as Accepted), { concurrency: 8 });
+    a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onInbox(m.data), { concurrency: 8 });
     await a.refreshAll();
     const recheck = opts.recheckMs ?? 60_000;
     a.#timer = setInterval(() => void a.refreshAll(), recheck);
@@ -126,7 +135,6 @@ export class Agent implements PeerDirectory {
     clearInterval(this.#timer);
     await this.#inbox?.stop();
     await this.#host.stop();
-    this.#connections.close();
   }
 
   // ---- zones ----
@@ -160,7 +168,7 @@ export class Agent implements PeerDirectory {
 
   /** Zones each peer shares with us (both listed ON), sent to its machine when they change. */
   async #publishShared(): Promise<void> {
-    const shared = new Map<Fqdn, string[]>();
+    const shared = new Map<Fqdn, Fqdn[]>();
     for (const a of this.#analyses.values()) {
       if (a.membership !== 'on') continue;
       for (const p of a.peers) if (p.state === 'ON') shared.set(p.identity, [...(shared.get(p.identity) ?? []), a.zone]);
@@ -172,25 +180,53 @@ export class Agent implements PeerDirectory {
       const key = zones.join(' ');
       if (this.#sharedSent.get(peer) === key) continue;
       this.#sharedSent.set(peer, key);
+      this.#sharedZones.set(peer, zones);
       if (zones.length === 0) this.#discovered.delete(peer);
+      await this.#writeEntry(peer);
       await this.#submit(peer, { type: 'zones', peer, self: this.#o.config.identity, zones, timing: this.#timing, at });
     }
   }
 
-  // ---- the gateway's questions ----
+  // ---- the directory the gateway answers from ----
 
-  keysOf(identity: Fqdn): PeerKeys | undefined {
-    if (!this.#sharedSent.get(identity)) return undefined;
-    const d = this.#discovered.get(identity);
-    // Not known (yet, or any more after a restart): look it up, so the peer's retry finds it.
-    if (d === undefined || d.expiresAt < Date.now()) this.#lookup(identity).catch(() => {});
-    return d?.keys;
+  /**
+   * Takes the keys and endpoints of the directory as left by an earlier run, marked stale: the
+   * gateway keeps accepting known peers while this run looks them up again.
+   */
+  async #loadDirectory(): Promise<void> {
+    for (const key of await this.#directory.keys('peer.')) {
+      const e = await this.#directory.get(key);
+      if (e === undefined) continue;
+      try {
+        const entry = decodeEntry(e.value);
+        if (entry.jwk === undefined || entry.endpoint === undefined) continue;
+        const keys = await peerKeys(entry.jwk, `JWK of ${entry.identity}`);
+        this.#discovered.set(entry.identity, { jwk: entry.jwk, keys, endpoint: entry.endpoint, keyId: '', expiresAt: 0 });
+      } catch {
+        // An unusable entry is rewritten or deleted when the peer's zones are published.
+      }
+    }
+  }
+
+  /** Writes (or, when it shares no zone any more, deletes) the peer's directory entry. */
+  async #writeEntry(peer: Fqdn): Promise<void> {
+    const zones = this.#sharedZones.get(peer) ?? [];
+    try {
+      if (zones.length === 0) {
+        await this.#directory.delete(directoryKey(peer));
+        return;
+      }
+      const d = this.#discovered.get(peer);
+      await this.#directory.put(directoryKey(peer), encodeEntry({ identity: peer, zones, ...(d !== undefined ? { jwk: d.jwk, endpoint: d.endpoint } : {}) }));
+    } catch (e) {
+      this.#o.logger.warn({ peer, err: e instanceof Error ? e.message : String(e) }, 'directory entry not written');
+    }
   }
 
   /**
-   * Discovery results live in memory only: after a restart, or when their TTL runs out, the
-   * peer is looked up again (one lookup at a time per peer). A changed key or endpoint is told
-   * to the peer's machine, which introduces itself again.
+   * Looks a peer up (one lookup at a time per peer) and writes its directory entry. After a
+   * restart, or when the records' TTL runs out, the peer is looked up again. A changed key or
+   * endpoint is told to the peer's machine, which introduces itself again.
    */
   #lookup(peer: Fqdn): Promise<Discovered> {
     const running = this.#discovering.get(peer);
@@ -198,30 +234,21 @@ export class Agent implements PeerDirectory {
     const before = this.#discovered.get(peer);
     const p = (async () => {
       const d = await discoverPeer(peer, { resolver: this.#o.config.resolver, insecure: this.#o.config.insecure });
-      const found: Discovered = { keys: await peerKeys(d.jwk, `JWK of ${peer}`), endpoint: d.endpoint, keyId: d.keyId, expiresAt: Date.now() + d.ttlSeconds * 1000 };
+      const found: Discovered = { jwk: d.jwk, keys: await peerKeys(d.jwk, `JWK of ${peer}`), endpoint: d.endpoint, keyId: d.keyId, expiresAt: Date.now() + d.ttlSeconds * 1000 };
       this.#discovered.set(peer, found);
+      await this.#writeEntry(peer);
       return found;
     })().finally(() => this.#discovering.delete(peer));
     this.#discovering.set(peer, p);
     p.then(
       (d) => {
-        if (before !== undefined && (before.keyId !== d.keyId || before.endpoint.port !== d.endpoint.port || before.endpoint.addresses[0] !== d.endpoint.addresses[0])) {
+        if (before !== undefined && before.keyId !== '' && (before.keyId !== d.keyId || before.endpoint.port !== d.endpoint.port || before.endpoint.addresses[0] !== d.endpoint.addresses[0])) {
           void this.#submit(peer, { type: 'discovered', endpoint: `${d.endpoint.addresses[0] ?? ''}:${d.endpoint.port}`, keyId: d.keyId, at: Date.now() });
         }
       },
       () => {},
     );
     return p;
-  }
-
-  async #known(peer: Fqdn): Promise<Discovered> {
-    const d = this.#discovered.get(peer);
-    return d !== undefined && d.expiresAt >= Date.now() ? d : this.#lookup(peer);
-  }
-
-  sharesZone(peer: Fqdn, zone: Fqdn): boolean {
-    const a = this.#analyses.get(zone);
-    return a !== undefined && a.membership === 'on' && a.peers.some((p) => p.identity === peer && p.state === 'ON');
   }
 
   // ---- effects of the peer machines ----
@@ -248,39 +275,43 @@ export class Agent implements PeerDirectory {
     })();
   }
 
-  #send(peer: Fqdn, type: 'hello' | 'beat', build: () => Message, done: (ok: boolean, reason: string) => Promise<unknown>): void {
-    void (async () => {
-      try {
-        const d = await this.#known(peer);
-        await sendMessage({ identity: peer, keys: d.keys, endpoint: d.endpoint }, build(), { self: this.#o.config.identity, own: this.#o.own, timeoutMs: 3000, connections: this.#connections });
-        this.#o.metrics.inc('mpdns_messages_sent_total', 'Messages sent to peers by type and outcome', { type, outcome: 'confirmed' });
-        await done(true, '');
-      } catch (e) {
-        this.#o.metrics.inc('mpdns_messages_sent_total', 'Messages sent to peers by type and outcome', { type, outcome: 'failed' });
-        await done(false, e instanceof Error ? e.message : String(e));
-      }
-    })();
+  /** Queues one message for the gateway; its outcome comes back on the inbox (#onSent). */
+  #send(peer: Fqdn, message: Message, ttlMs: number, ref: Record<string, string>): void {
+    if (this.#stopped) return;
+    const item = { peer, message, distributionId: newDistributionId(), expiresAt: Date.now() + ttlMs, ref };
+    this.#o.broker.publish(this.#subjects.work(GATEWAY_QUEUE, peer), encodeOutbound(item)).catch((e: unknown) => {
+      const reason = `not queued for the gateway: ${e instanceof Error ? e.message : String(e)}`;
+      void this.#onSent({ peer, type: message.type, distributionId: item.distributionId, ok: false, reason, attempts: 0, ref, at: Date.now() });
+    });
   }
 
   #hello(peer: Fqdn, zone: Fqdn): void {
-    this.#send(
-      peer,
-      'hello',
-      () => ({ type: 'hello', sender: this.#o.config.identity, recipient: peer, zone, time: Date.now() }),
-      (ok, reason) => this.#submit(peer, { type: 'helloAnswer', zone, result: ok ? 'accepted' : 'retry', ...(ok ? {} : { reason }), at: Date.now() }),
-    );
+    this.#send(peer, { type: 'hello', sender: this.#o.config.identity, recipient: peer, zone, time: Date.now() }, HELLO_TTL_MS, { zone });
   }
 
   #beat(peer: Fqdn, zones: readonly Fqdn[]): void {
-    this.#send(
-      peer,
-      'beat',
-      () => ({ type: 'beat', sender: this.#o.config.identity, recipient: peer, interval: this.#o.config.beatSeconds, zones, time: Date.now() }),
-      async (ok) => (ok ? this.#submit(peer, { type: 'beatConfirmed', at: Date.now() }) : undefined),
-    );
+    // Discovery results expire with their records' TTL: look the peer up again in the background.
+    const d = this.#discovered.get(peer);
+    if (d === undefined || d.expiresAt < Date.now()) this.#lookup(peer).catch(() => {});
+    this.#send(peer, { type: 'beat', sender: this.#o.config.identity, recipient: peer, interval: this.#o.config.beatSeconds, zones, time: Date.now() }, this.#timing.beatMs, {});
   }
 
-  // ---- messages from peers ----
+  // ---- the gateway's inbox ----
+
+  async #onInbox(data: Uint8Array): Promise<void> {
+    const item = decodeInbox(data);
+    if (item.kind === 'received') await this.#onMessage(item.accepted);
+    else await this.#onSent(item.sent);
+  }
+
+  async #onSent(s: Sent): Promise<void> {
+    if (s.type === 'hello') {
+      const zone = s.ref['zone'] ?? '';
+      await this.#submit(s.peer, { type: 'helloAnswer', zone, result: s.ok ? 'accepted' : 'retry', ...(s.ok ? {} : { reason: s.reason }), at: s.at });
+    } else if (s.type === 'beat' && s.ok) {
+      await this.#submit(s.peer, { type: 'beatConfirmed', at: s.at });
+    }
+  }
 
   async #onMessage(a: Accepted): Promise<void> {
     this.#o.metrics.inc('mpdns_messages_received_total', 'Messages accepted from peers by type', { type: a.message.type });

@@ -235,13 +235,15 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
         gateway: here.gateway,
         control: here.control,
         controlTokenFile: undefined,
+        notify: here.notify,
+        gatewayMetrics: undefined,
         beatSeconds: opts.beatSeconds ?? 2,
         zones: cfg.zones.map((z) => ({ name: parseName(z.name), primary: ownerPeer })),
       };
       const own = await ownKeys(keys.get(p.label));
       const logger = opts.logger.child({ provider: p.label });
       const start = (): Promise<ProviderRoles> =>
-        startProviderRoles({ config, own, broker, metrics, logger, notify: here.notify, recheckMs: 10_000, ...(inspector !== undefined ? { inspect: inspector } : {}) });
+        startProviderRoles({ config, own, broker, metrics, logger, recheckMs: 10_000, ...(inspector !== undefined ? { inspect: inspector } : {}) });
       starters.set(p.label, start);
       running.set(p.label, await start());
       stops.push(async () => {
