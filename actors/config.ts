@@ -3,6 +3,7 @@
 // each with the path of the field at fault (`zones[1].primary: …`), and nothing starts until
 // the file is right.
 import { isIP } from 'node:net';
+import { stringify as stringifyYaml } from 'yaml';
 import type { Fqdn } from '../dns/name.ts';
 import type { Peer } from '../dns/net/transport.ts';
 import { ConfigError, readYaml, topReader } from './config-reader.ts';
@@ -39,10 +40,12 @@ export interface ProviderConfig {
   readonly controlTokenFile: string | undefined;
   /** BEAT interval, seconds. */
   readonly beatSeconds: number;
+  /** The agent re-reads every zone's HSYNC this often besides on NOTIFY, seconds. */
+  readonly recheckSeconds: number;
   readonly zones: readonly ZoneConfig[];
 }
 
-const KNOWN = ['identity', 'keyFile', 'namespace', 'resolver', 'insecure', 'gateway', 'control', 'controlTokenFile', 'notify', 'gatewayMetrics', 'beatSeconds', 'zones'];
+const KNOWN = ['identity', 'keyFile', 'namespace', 'resolver', 'insecure', 'gateway', 'control', 'controlTokenFile', 'notify', 'gatewayMetrics', 'beatSeconds', 'recheckSeconds', 'zones'];
 
 const isLoopback = (p: Peer): boolean => p.address === '::1' || (isIP(p.address) === 4 && p.address.startsWith('127.'));
 
@@ -65,6 +68,7 @@ export function providerConfig(doc: unknown, file: string): ProviderConfig {
   const gatewayMetrics = r.optionalHostPort('gatewayMetrics');
   if (gatewayMetrics !== undefined && !isLoopback(gatewayMetrics)) problems.push('gatewayMetrics: must be on loopback (it has no authentication)');
   const beatSeconds = r.int('beatSeconds', 15, 1, 3600);
+  const recheckSeconds = r.int('recheckSeconds', 60, 1, 86_400);
   const zones: ZoneConfig[] = [];
   const seen = new Set<string>();
   for (const z of r.list('zones')) {
@@ -78,7 +82,7 @@ export function providerConfig(doc: unknown, file: string): ProviderConfig {
   if (problems.length > 0 || identity === undefined || keyFile === undefined || resolver === undefined || gateway === undefined || control === undefined) {
     throw new ConfigError(file, problems);
   }
-  return { identity, keyFile, namespace, resolver, insecure, gateway, control, controlTokenFile, notify, gatewayMetrics, beatSeconds, zones };
+  return { identity, keyFile, namespace, resolver, insecure, gateway, control, controlTokenFile, notify, gatewayMetrics, beatSeconds, recheckSeconds, zones };
 }
 
 /** Reads and validates a provider configuration file. */
@@ -87,3 +91,25 @@ export async function loadProviderConfig(file: string): Promise<ProviderConfig> 
 }
 
 export { ConfigError };
+
+const hostPort = (p: Peer): string => (p.address.includes(':') ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`);
+
+/** A configuration as the YAML file `loadProviderConfig` reads back (the lab writes these). */
+export function providerConfigText(c: ProviderConfig): string {
+  const doc: Record<string, unknown> = {
+    identity: c.identity,
+    keyFile: c.keyFile,
+    namespace: c.namespace,
+    resolver: hostPort(c.resolver),
+    insecure: c.insecure,
+    gateway: hostPort(c.gateway),
+    control: hostPort(c.control),
+    ...(c.controlTokenFile !== undefined ? { controlTokenFile: c.controlTokenFile } : {}),
+    ...(c.notify !== undefined ? { notify: hostPort(c.notify) } : {}),
+    ...(c.gatewayMetrics !== undefined ? { gatewayMetrics: hostPort(c.gatewayMetrics) } : {}),
+    beatSeconds: c.beatSeconds,
+    recheckSeconds: c.recheckSeconds,
+    zones: c.zones.map((z) => ({ name: z.name, primary: hostPort(z.primary) })),
+  };
+  return stringifyYaml(doc);
+}

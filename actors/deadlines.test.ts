@@ -33,3 +33,24 @@ test('the wheel fires due deadlines in time order, once, and skips superseded on
     w.stop();
   }
 });
+
+test('a deadline whose delivery failed fires again after the retry delay, unless it moved meanwhile', { timeout: 10_000 }, async () => {
+  const fired: { key: string; id: string; deadline: number }[] = [];
+  const w = new DeadlineWheel((key, id, _now, deadline) => fired.push({ key, id, deadline }));
+  try {
+    const at = Date.now() - 10;
+    w.set('k', { beat: at });
+    w.set('m', { beat: at });
+    await pollUntil('both fired', () => fired.length === 2);
+    w.retry('k', 'beat', at, 30);
+    w.retry('m', 'beat', at, 30);
+    w.set('m', { beat: Date.now() + 60_000 }); // the machine moved on: the retry of m is dropped
+    await pollUntil('k fired again', () => fired.length === 3);
+    assert.deepEqual(fired[2], { key: 'k', id: 'beat', deadline: at });
+    w.retry('k', 'beat', at - 1, 0); // not the deadline that fired: ignored
+    assert.deepEqual(w.pending('k'), {});
+    assert.deepEqual(Object.keys(w.pending('m')), ['beat']);
+  } finally {
+    w.stop();
+  }
+});

@@ -26,15 +26,21 @@ export function deadlinesOf(snapshot: unknown): Record<string, number> {
 }
 
 interface Entry {
+  /** The deadline as the machine's context has it (what `#live` compares). */
   readonly at: number;
   readonly key: string;
   readonly id: string;
+  /** When to fire, if not at `at` (a retry after a delivery failed). */
+  readonly due?: number;
 }
+
+const dueOf = (e: Entry): number => e.due ?? e.at;
 
 /** setTimeout's longest delay; longer waits re-arm in steps. */
 const MAX_DELAY = 2 ** 31 - 1;
 
-export type DueHandler = (key: string, id: string, at: number) => void;
+/** `now` is the host's clock when it fired; `deadline` the value in the machine's context. */
+export type DueHandler = (key: string, id: string, now: number, deadline: number) => void;
 
 /**
  * A timer wheel for every actor of the host, resident or evicted: a binary heap of
@@ -73,6 +79,22 @@ export class DeadlineWheel {
     this.#arm();
   }
 
+  /**
+   * Fires a deadline again after `delayMs`: its delivery failed (the broker was unreachable), so
+   * the machine never saw it. Nothing happens when the machine's deadlines moved on meanwhile.
+   */
+  retry(key: string, id: string, deadline: number, delayMs: number): void {
+    const fired = this.#fired.get(key);
+    if (fired?.get(id) !== deadline) return;
+    fired.delete(id);
+    if (fired.size === 0) this.#fired.delete(key);
+    let cur = this.#current.get(key);
+    if (cur === undefined) this.#current.set(key, (cur = new Map<string, number>()));
+    cur.set(id, deadline);
+    this.#push({ at: deadline, key, id, due: this.now() + delayMs });
+    this.#arm();
+  }
+
   /** Forgets `key` entirely (its shard was lost). */
   clear(key: string): void {
     this.#current.delete(key);
@@ -107,7 +129,7 @@ export class DeadlineWheel {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p];
-      if (parent === undefined || parent.at <= e.at) break;
+      if (parent === undefined || dueOf(parent) <= dueOf(e)) break;
       h[i] = parent;
       i = p;
     }
@@ -124,14 +146,14 @@ export class DeadlineWheel {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      let mAt = last.at;
+      let mAt = dueOf(last);
       const le = h[l];
       const re = h[r];
-      if (le !== undefined && le.at < mAt) {
+      if (le !== undefined && dueOf(le) < mAt) {
         m = l;
-        mAt = le.at;
+        mAt = dueOf(le);
       }
-      if (re !== undefined && re.at < mAt) m = r;
+      if (re !== undefined && dueOf(re) < mAt) m = r;
       if (m === i) break;
       h[i] = h[m] as Entry;
       i = m;
@@ -149,10 +171,10 @@ export class DeadlineWheel {
     while (this.#heap[0] !== undefined && !this.#live(this.#heap[0])) this.#pop();
     const first = this.#heap[0];
     if (first === undefined) return;
-    if (this.#timer !== undefined && this.#timerAt <= first.at) return;
+    if (this.#timer !== undefined && this.#timerAt <= dueOf(first)) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = first.at;
-    const delay = Math.min(MAX_DELAY, Math.max(0, first.at - this.now()));
+    this.#timerAt = dueOf(first);
+    const delay = Math.min(MAX_DELAY, Math.max(0, dueOf(first) - this.now()));
     this.#timer = setTimeout(() => this.#tick(), delay);
     this.#timer.unref();
   }
@@ -163,7 +185,7 @@ export class DeadlineWheel {
     const now = this.now();
     for (;;) {
       const first = this.#heap[0];
-      if (first === undefined || first.at > now) break;
+      if (first === undefined || dueOf(first) > now) break;
       this.#pop();
       if (!this.#live(first)) continue;
       const cur = this.#current.get(first.key);
@@ -172,7 +194,7 @@ export class DeadlineWheel {
       let fired = this.#fired.get(first.key);
       if (fired === undefined) this.#fired.set(first.key, (fired = new Map<string, number>()));
       fired.set(first.id, first.at);
-      this.onDue(first.key, first.id, now);
+      this.onDue(first.key, first.id, now, first.at);
     }
     this.#arm();
   }

@@ -115,6 +115,8 @@ interface Resident {
   applied: Applied;
 }
 
+/** A deadline whose delivery failed is tried again this much later. */
+const DEADLINE_RETRY_MS = 1000;
 /** Parallel KV reads while restoring a shard. */
 const RESTORE_PARALLELISM = 32;
 /** First retry of a failed shard acquisition, doubling up to the maximum. */
@@ -215,7 +217,7 @@ export class ActorHost {
     this.#now = opts.now ?? Date.now;
     this.#log = opts.logger ?? componentLogger({ component: 'actor-host' });
     this.#policy = { idleMs: opts.idleMs ?? 60_000, maxResident: opts.maxResident ?? Infinity };
-    this.#wheel = new DeadlineWheel((key, id, at) => this.#onDeadline(key, id, at), this.#now);
+    this.#wheel = new DeadlineWheel((key, id, at, deadline) => this.#onDeadline(key, id, at, deadline), this.#now);
     this.#ackWaitMs = opts.ackWaitMs ?? 30_000;
     this.#duplicateWindowMs = opts.duplicateWindowMs ?? 120_000;
     this.#keepAliveTimer = setInterval(() => this.#keepAlive(), Math.max(50, this.#ackWaitMs / 6));
@@ -455,14 +457,19 @@ export class ActorHost {
     void Promise.all(round).finally(() => (this.#floorsRefreshing = false));
   }
 
-  #onDeadline(key: string, id: string, at: number): void {
+  #onDeadline(key: string, id: string, at: number, deadline: number): void {
     const p = parseMachineKey(key);
     if (p === undefined || this.#stopped) return;
     const work: ZoneWork = { zone: p.zone, machineId: p.machineId, kind: '', event: { type: 'deadline', id, at } satisfies DeadlineEvent };
     this.#stats.deadlinesFired++;
     this.#mailboxes
       .post(p.zone, () => this.#apply(work, undefined))
-      .catch((err: unknown) => this.#log.warn({ err, zone: p.zone, machine: p.machineId, deadline: id }, 'deadline not delivered'));
+      .catch((err: unknown) => {
+        // Not persisted (e.g. the broker is unreachable): the machine did not see it; try again.
+        this.#log.warn({ err, zone: p.zone, machine: p.machineId, deadline: id }, 'deadline not delivered; retrying in 1 s');
+        const shard = this.#shardOfKey(key);
+        if (!this.#stopped && shard !== undefined && this.#held.has(shard)) this.#wheel.retry(key, id, deadline, DEADLINE_RETRY_MS);
+      });
   }
 
   /** One event into one machine, then persist, then ack. Runs inside the zone's mailbox. */

@@ -428,20 +428,39 @@ class JetStreamBroker implements Broker {
     policy: DeliveryPolicy,
     concurrency: number,
   ): Promise<{ stop(): Promise<void> }> {
-    const consumer = await this.js.consumers.get(stream, durable);
-    // Pull no more than we can work on, so buffered messages do not age past ack-wait.
-    const messages = await consumer.consume({ max_messages: concurrency });
+    // nats.js ends (or throws out of) a consume iterator in some server faults, e.g. when the
+    // consumer is briefly missing while a restarted server recovers its store. The loop then
+    // opens a new one, with backoff, until stopped: a consumer never dies silently.
+    let stopped = false;
+    let messages = await (await this.js.consumers.get(stream, durable)).consume({ max_messages: concurrency });
     const active = new Set<Promise<void>>();
     const done = (async () => {
-      for await (const m of messages) {
-        const p = deliver(this.raw(m), handler, policy).finally(() => active.delete(p));
-        active.add(p);
-        if (active.size >= concurrency) await Promise.race(active);
+      for (let attempt = 0; !stopped; ) {
+        try {
+          for await (const m of messages) {
+            attempt = 0;
+            const p = deliver(this.raw(m), handler, policy).finally(() => active.delete(p));
+            active.add(p);
+            if (active.size >= concurrency) await Promise.race(active);
+          }
+        } catch (err) {
+          if (!stopped) this.logger.warn({ stream, durable, err }, 'consumer failed; opening it again');
+        }
+        if (stopped) break;
+        this.logger.warn({ stream, durable }, 'consumer ended; opening it again');
+        await sleep(Math.min(2000, 100 * 2 ** attempt++));
+        try {
+          // Pull no more than we can work on, so buffered messages do not age past ack-wait.
+          if (!stopped) messages = await (await this.js.consumers.get(stream, durable)).consume({ max_messages: concurrency });
+        } catch (err) {
+          this.logger.warn({ stream, durable, err }, 'consumer not reopened yet');
+        }
       }
       await Promise.all(active);
     })();
     return {
       stop: async () => {
+        stopped = true;
         await messages.close();
         await done;
       },

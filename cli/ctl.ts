@@ -28,6 +28,20 @@ const CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 /** Why `text` is not a NATS server URL (`nats://` or `tls://`, a host, an optional port), or undefined. */
+/**
+ * The NATS URL from `--nats`, else from $MPDNS_NATS_URL (empty counts as unset; an empty
+ * --nats is a usage error); undefined when neither is given.
+ */
+export function natsUrlFrom(flag: string | undefined): string | undefined {
+  const env = process.env['MPDNS_NATS_URL'];
+  const fromEnv = flag === undefined && env !== undefined && env !== '' ? env : undefined;
+  const url = flag ?? fromEnv;
+  if (url === undefined) return undefined;
+  const problem = natsUrlProblem(url);
+  if (problem !== undefined) throw new UsageError(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${problem} (expected nats://HOST[:PORT])`);
+  return url;
+}
+
 export function natsUrlProblem(text: string): string | undefined {
   let u: URL;
   try {
@@ -102,15 +116,7 @@ function machines(argv: string[]): Promise<number> {
         throw err;
       }
     }
-    // An empty $MPDNS_NATS_URL counts as unset; an empty --nats is a usage error.
-    const env = process.env['MPDNS_NATS_URL'];
-    const fromEnv = values.nats === undefined && env !== undefined && env !== '' ? env : undefined;
-    const url = values.nats ?? fromEnv ?? DEFAULT_NATS_URL;
-    const urlProblem = natsUrlProblem(url);
-    if (urlProblem !== undefined) {
-      throw new UsageError(`${fromEnv !== undefined ? '$MPDNS_NATS_URL' : '--nats'} "${url}": ${urlProblem} (expected nats://HOST[:PORT])`);
-    }
-    return listMachines(url, parsedZone.zone, values.prefix, values.bucket, values.json);
+    return listMachines(natsUrlFrom(values.nats) ?? DEFAULT_NATS_URL, parsedZone.zone, values.prefix, values.bucket, values.json);
   });
 }
 

@@ -12,7 +12,7 @@ import { flagValue, runCommand } from './args.ts';
 import { natsUrlProblem } from './ctl.ts';
 import { complain, UsageError } from './errors.ts';
 
-const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS] [--nats URL] [--inspect[=URL]]
+const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS] [--nats URL [--processes]] [--inspect[=URL]]
 
 Starts a multi-provider world on loopback: a signed root, TLDs and each provider's identity zone
 (discovery records), a validating Unbound (or, without Unbound, an explicit INSECURE mode), the
@@ -31,6 +31,9 @@ provider's peers as their states change; Ctrl-C stops everything.
                      (default ws://127.0.0.1:8080; nothing listening costs nothing)
   --nats URL         the providers' brokers on this NATS server (JetStream, no authentication),
                      each under its own namespace (its label); default: the embedded broker
+  --processes        each role of each provider as its own process (mpdns agent, mpdns gateway
+                     with DIR/<label>/provider.yaml), restarted within a second when it exits;
+                     logs in DIR/<label>/<role>.log; needs --nats
   --help             this text
 `;
 
@@ -43,6 +46,7 @@ const SPEC = {
     beat: { type: 'string' },
     nats: { type: 'string' },
     inspect: { type: 'string' },
+    processes: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -72,18 +76,19 @@ export function run(argv: string[]): Promise<number> {
       const problem = natsUrlProblem(values.nats);
       if (problem !== undefined) throw new UsageError(`--nats "${values.nats}": ${problem} (expected nats://HOST[:PORT])`);
     }
-    return lab(dir, config, beat, values.nats, values.inspect);
+    if (values.processes && values.nats === undefined) throw new UsageError('--processes needs --nats URL: roles in separate processes share their broker through NATS');
+    return lab(dir, config, beat, values.nats, values.inspect, values.processes);
   });
 }
 
-async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number, nats: string | undefined, inspect: string | undefined): Promise<number> {
+async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number, nats: string | undefined, inspect: string | undefined, processes: boolean): Promise<number> {
   // The table is the lab's output; logs only from warnings up unless MPDNS_LOG_LEVEL asks for more.
   const logger = rootLogger().child({ component: 'lab' }, { level: process.env['MPDNS_LOG_LEVEL'] ?? 'warn' });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   say(`mpdns lab in ${dir}`);
   let running: Lab;
   try {
-    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns', ...(nats !== undefined ? { nats } : {}), ...(inspect !== undefined ? { inspect } : {}) });
+    running = await startLab({ dir, config, beatSeconds, logger, progress: say, mpdns: process.argv[1] ?? 'mpdns', processes, ...(nats !== undefined ? { nats } : {}), ...(inspect !== undefined ? { inspect } : {}) });
   } catch (e) {
     complain('lab', e instanceof Error ? e.message : String(e));
     return 1;
@@ -94,8 +99,7 @@ async function lab(dir: string, config: typeof DEFAULT_LAB, beatSeconds: number,
   const table = async (): Promise<void> => {
     const rows: string[] = [];
     for (const p of running.json.providers) {
-      const agent = running.agent(p.label);
-      const peers = agent === undefined ? undefined : await agent.peers();
+      const peers = await running.peers(p.label);
       const cells = peers === undefined ? 'stopped' : peers.length === 0 ? '(no peers)' : peers.map((v) => `${v.label || v.identity}=${v.state}`).join('  ');
       rows.push(`  ${p.label.padEnd(8)} ${cells}`);
     }

@@ -15,6 +15,9 @@ const commands: Record<string, Command> = {
   sign: { summary: 'sign a zone file (DNSSEC: NSEC or NSEC3) and write the signed zone and its DS set', load: () => import('./sign.ts') },
   query: { summary: "send one query and print the answer in presentation form, with mpdns's types", load: () => import('./query.ts') },
   lab: { summary: 'start a multi-provider world on loopback: signed identity zones, Unbound, the owner, and each provider\'s gateway and agent', load: () => import('./lab.ts') },
+  agent: { summary: "run a provider's agent (--config FILE --nats URL): follows HSYNC, discovers peers, runs the peer machines", load: () => import('./agent.ts') },
+  gateway: { summary: "run a provider's gateway (--config FILE --nats URL): the NOTIFY(CHUNK) transport to and from peers", load: () => import('./gateway.ts') },
+  provider: { summary: "run a provider's agent and gateway in one process (--config FILE [--nats URL])", load: () => import('./provider.ts') },
   ctl: { summary: 'inspect running state: `ctl machines ZONE` (persisted machines), `ctl --lab DIR --provider L peers|zones`', load: () => import('./ctl.ts') },
 };
 

@@ -12,6 +12,7 @@ import { parseName } from '../dns/name.ts';
 import { query } from '../dns/net/client.ts';
 import { RRType } from '../dns/types.ts';
 import { pollUntil } from './support/poll.ts';
+import { alive } from './support/process.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
 const exec = promisify(execFile);
@@ -19,14 +20,6 @@ const MPDNS = join(import.meta.dirname, '..', 'bin', 'mpdns');
 let dir: TmpDir | undefined;
 after(async () => dir?.remove());
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** DIR/lab.json once the lab wrote it; a lab that exits first, or never writes it, fails with its output. */
 async function labJson(child: ChildProcess, labDir: string, out: () => string): Promise<LabJson> {

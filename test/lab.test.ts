@@ -125,7 +125,7 @@ test('lab on JetStream: three providers reach mutual OPERATIONAL with their brok
       'mutual OPERATIONAL on JetStream',
       async () => {
         for (const l of three) {
-          const peers = (await js?.agent(l)?.peers()) ?? [];
+          const peers = (await js?.peers(l)) ?? [];
           if (!three.filter((x) => x !== l).every((o) => peers.some((v) => v.label === o && v.state === 'OPERATIONAL'))) return false;
         }
         return true;

@@ -1,5 +1,5 @@
 // The agent (first part): follows each configured zone's apex HSYNC + HSYNCPARAM at the owner's
-// primary (at start, on the primary's NOTIFY, and every `recheckMs`), analyses it, and runs one
+// primary (at start, on the primary's NOTIFY, and every `recheckSeconds`), analyses it, and runs one
 // peer machine per remote provider on the actor host (queue and bucket `agent`). The machines'
 // effects are bound here: discovery through the validating resolver, HELLO and BEAT as items on
 // the gateway's outbound queue; their results come back to the machines as durable work. The
@@ -39,8 +39,6 @@ export interface AgentOptions {
   readonly broker: Broker;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Re-read every zone's HSYNC this often, ms. Default 60 000. */
-  readonly recheckMs?: number;
   /** `--inspect`: the peer machines' events and snapshots go to a Stately inspector. */
   readonly inspect?: HostInspector;
   /** Peer machine timing (beat interval from the config unless given). */
@@ -124,8 +122,7 @@ export class Agent {
     await a.#host.acquireAll();
     a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onInbox(m.data), { concurrency: 8 });
     await a.refreshAll();
-    const recheck = opts.recheckMs ?? 60_000;
-    a.#timer = setInterval(() => void a.refreshAll(), recheck);
+    a.#timer = setInterval(() => void a.refreshAll(), opts.config.recheckSeconds * 1000);
     a.#timer.unref();
     return a;
   }

@@ -28,13 +28,14 @@ function reply(res: ServerResponse, status: number, body: string, type = 'applic
   res.end(body);
 }
 
-/** Serves `source` and `metrics` on `listen` (port 0 picks one). */
-export async function startControl(listen: Peer, source: ControlSource, metrics: Metrics, token?: string): Promise<ControlServer> {
+/** Serves `source` and `metrics` on `listen` (port 0 picks one); /metrics only without a source. */
+export async function startControl(listen: Peer, source: ControlSource | undefined, metrics: Metrics, token?: string): Promise<ControlServer> {
   const server: Server = createServer((req, res) => {
     if (!authorised(req, token)) return reply(res, 401, '{"error":"unauthorized"}');
     if (req.method !== 'GET') return reply(res, 405, '{"error":"GET only"}');
     const path = new URL(req.url ?? '/', 'http://control').pathname;
     if (path === '/metrics') return reply(res, 200, metrics.text(), 'text/plain; version=0.0.4');
+    if (source === undefined) return reply(res, 404, '{"error":"not found"}');
     if (path === '/zones') return reply(res, 200, JSON.stringify(source.zones()));
     if (path === '/peers') {
       source.peers().then(

@@ -19,7 +19,6 @@ export interface AgentRoleOptions {
   readonly broker: Broker;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly recheckMs?: number;
   readonly inspect?: HostInspector;
 }
 
@@ -49,7 +48,6 @@ export async function startAgentRole(o: AgentRoleOptions): Promise<AgentRole> {
       broker: o.broker,
       logger: o.logger,
       metrics: o.metrics,
-      ...(o.recheckMs !== undefined ? { recheckMs: o.recheckMs } : {}),
       ...(o.inspect !== undefined ? { inspect: o.inspect } : {}),
     });
     stops.push(() => agent.stop());

@@ -18,14 +18,15 @@ import { DnsServer } from '../../dns/net/server.ts';
 import type { Peer } from '../../dns/net/transport.ts';
 import { identityRecords } from '../../protocol/discovery.ts';
 import { ownKeys } from '../../protocol/envelope.ts';
-import type { Agent } from '../agent/agent.ts';
-import type { ProviderConfig } from '../config.ts';
+import type { PeerView } from '../agent/agent.ts';
+import { providerConfigText, type ProviderConfig } from '../config.ts';
 import { createHostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import { Metrics } from '../metrics.ts';
 import { waitForAnswer } from './answering.ts';
 import { freePort } from './ports.ts';
-import { startProviderRoles, type ProviderRoles } from './provider.ts';
+import { processRunner, type ProviderRunner } from './processes.ts';
+import { inProcessRunner } from './provider.ts';
 import { startUnbound, type Resolver } from './unbound.ts';
 import { startSignedWorld, type SignedWorld } from './world.ts';
 
@@ -62,19 +63,37 @@ export const DEFAULT_LAB: LabConfig = {
   ],
 };
 
+export interface LabNats {
+  readonly url: string;
+  readonly namespace: string;
+  readonly credentials?: Partial<Record<'agent' | 'gateway', { user: string; pass: string }>>;
+}
+
 export interface LabJson {
   /** `embedded`, or the NATS URL the providers' brokers use. */
   readonly broker: string;
+  /** Whether every role runs as its own process (pids are then those processes'). */
+  readonly processes: boolean;
   readonly resolver: { address: string; validating: boolean; trustAnchor: string | null };
   readonly owner: { address: string; pid: number; zones: Record<string, string> };
-  readonly providers: { label: string; identity: string; signs: boolean; gateway: string; control: string; metrics: string; pids: { agent: number; gateway: number } }[];
+  readonly providers: {
+    label: string;
+    identity: string;
+    signs: boolean;
+    gateway: string;
+    control: string;
+    metrics: string;
+    /** The gateway's own /metrics when it runs as its own process. */
+    gatewayMetrics?: string;
+    pids: { agent: number; gateway: number };
+  }[];
 }
 
 export interface Lab {
   readonly dir: string;
   readonly json: LabJson;
-  /** The running agent of a provider (undefined while it is stopped). */
-  agent(label: string): Agent | undefined;
+  /** A provider's agent's view of its peers (undefined while it is stopped or not answering). */
+  peers(label: string): Promise<PeerView[] | undefined>;
   /** Stops a provider's roles (gateway, agent, listeners); its broker state is kept. */
   stopProvider(label: string): Promise<void>;
   startProvider(label: string): Promise<void>;
@@ -94,6 +113,13 @@ export interface LabOptions {
   readonly inspect?: string;
   /** NATS server with JetStream: every provider's broker there, each under its own namespace. Default: the embedded broker. */
   readonly nats?: string;
+  /**
+   * Each provider's own NATS server, namespace and per-role credentials (a server configured
+   * like deploy/nats per provider); takes precedence over `nats`.
+   */
+  readonly natsFor?: (label: string) => LabNats | undefined;
+  /** Each role of each provider as its own process (`mpdns agent`, `mpdns gateway`), restarted when it exits; needs NATS. */
+  readonly processes?: boolean;
 }
 
 const addr = (p: Peer): string => `${p.address}:${p.port}`;
@@ -143,7 +169,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
   try {
     await mkdir(join(dir, 'owner'), { recursive: true });
     // Keys and ports per provider, so that the identity zones can name them before signing.
-    const ports = new Map<string, { gateway: Peer; notify: Peer; control: Peer }>();
+    const ports = new Map<string, { gateway: Peer; notify: Peer; control: Peer; gatewayMetrics: Peer }>();
     const keys = new Map<string, object>();
     const idZones: { origin: string; records: string[] }[] = [];
     for (const p of cfg.providers) {
@@ -153,7 +179,8 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
       keys.set(p.label, priv);
       await writeFileAtomic(join(dir, p.label, 'key.jwk'), `${JSON.stringify(priv)}\n`, { mode: 0o600 });
       const { d: _d, ...pub } = priv;
-      const here = { gateway: { address: '127.0.0.1', port: await freePort() }, notify: { address: '127.0.0.1', port: await freePort() }, control: { address: '127.0.0.1', port: await freePort() } };
+      const local = async (): Promise<Peer> => ({ address: '127.0.0.1', port: await freePort() });
+      const here = { gateway: await local(), notify: await local(), control: await local(), gatewayMetrics: await local() };
       ports.set(p.label, here);
       const id = parseName(p.identity);
       idZones.push({ origin: parentName(id) ?? id, records: identityRecords(id, { addresses: ['127.0.0.1'], port: here.gateway.port }, pub, 60) });
@@ -214,65 +241,98 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
     // The providers: each with its own broker namespace, kept open across a stop and start of
     // its roles (the persisted peer machines survive, as on a real broker).
     const hub = new EmbeddedHub();
-    const inspector = opts.inspect === undefined ? undefined : createHostInspector(opts.inspect);
+    const inspector = opts.inspect === undefined || opts.processes === true ? undefined : createHostInspector(opts.inspect);
     if (inspector !== undefined) stops.push(() => inspector.stop());
-    const running = new Map<string, ProviderRoles>();
-    const starters = new Map<string, () => Promise<ProviderRoles>>();
+    const runners = new Map<string, ProviderRunner>();
     const providers: LabJson['providers'][number][] = [];
+    const json: LabJson = {
+      broker: opts.nats ?? (opts.natsFor !== undefined ? 'nats' : 'embedded'),
+      processes: opts.processes === true,
+      resolver: { address: addr(resolverAddress), validating, trustAnchor: validating ? world.trustAnchorFile : null },
+      owner: { address: addr(ownerPeer), pid: owner.pid ?? 0, zones: zoneFiles },
+      providers,
+    };
+    /** lab.json is written once every provider runs, and again when a role restarts. */
+    let complete = false;
+    const writeJson = async (): Promise<void> => {
+      if (!complete) return;
+      for (const p of json.providers) p.pids = runners.get(p.label)?.pids() ?? p.pids;
+      await writeFileAtomic(join(dir, 'lab.json'), `${JSON.stringify(json, null, 2)}\n`);
+    };
     for (const p of cfg.providers) {
       const here = ports.get(p.label);
       if (here === undefined) continue;
-      const broker: Broker =
-        opts.nats === undefined ? createEmbeddedBroker({ hub, namespace: p.label }) : await createJetStreamBroker({ servers: opts.nats, namespace: p.label, name: `mpdns-lab-${p.label}` });
-      stops.push(() => broker.close());
-      const metrics = new Metrics();
+      const nats = opts.natsFor?.(p.label) ?? (opts.nats !== undefined ? { url: opts.nats, namespace: p.label } : undefined);
       const config: ProviderConfig = {
         identity: parseName(p.identity),
         keyFile: join(dir, p.label, 'key.jwk'),
-        namespace: p.label,
+        namespace: nats?.namespace ?? p.label,
         resolver: resolverAddress,
         insecure: !validating,
         gateway: here.gateway,
         control: here.control,
         controlTokenFile: undefined,
         notify: here.notify,
-        gatewayMetrics: undefined,
+        gatewayMetrics: opts.processes === true ? here.gatewayMetrics : undefined,
         beatSeconds: opts.beatSeconds ?? 2,
+        recheckSeconds: 10,
         zones: cfg.zones.map((z) => ({ name: parseName(z.name), primary: ownerPeer })),
       };
-      const own = await ownKeys(keys.get(p.label));
-      const logger = opts.logger.child({ provider: p.label });
-      const start = (): Promise<ProviderRoles> =>
-        startProviderRoles({ config, own, broker, metrics, logger, recheckMs: 10_000, ...(inspector !== undefined ? { inspect: inspector } : {}) });
-      starters.set(p.label, start);
-      running.set(p.label, await start());
-      stops.push(async () => {
-        await running.get(p.label)?.stop();
-        running.delete(p.label);
-      });
+      let runner: ProviderRunner;
+      if (opts.processes === true) {
+        if (nats === undefined) throw new Error('lab: --processes needs --nats URL (roles in separate processes share their broker through NATS)');
+        const configFile = join(dir, p.label, 'provider.yaml');
+        await writeFileAtomic(configFile, providerConfigText(config));
+        runner = processRunner({
+          label: p.label,
+          mpdns,
+          configFile,
+          config,
+          logDir: join(dir, p.label),
+          env: (role) => {
+            const c = nats.credentials?.[role];
+            return { ...process.env, MPDNS_NATS_URL: nats.url, ...(c !== undefined ? { MPDNS_NATS_USER: c.user, MPDNS_NATS_PASSWORD: c.pass } : {}) };
+          },
+          restarted: () => void writeJson().catch(() => {}),
+          ...(opts.inspect !== undefined ? { inspect: opts.inspect } : {}),
+        });
+      } else {
+        const broker: Broker = nats === undefined ? createEmbeddedBroker({ hub, namespace: p.label }) : await createJetStreamBroker({ servers: nats.url, namespace: config.namespace, name: `mpdns-lab-${p.label}` });
+        stops.push(() => broker.close());
+        const own = await ownKeys(keys.get(p.label));
+        runner = inProcessRunner({ config, own, broker, metrics: new Metrics(), logger: opts.logger.child({ provider: p.label }), ...(inspector !== undefined ? { inspect: inspector } : {}) });
+      }
+      runners.set(p.label, runner);
+      stops.push(() => runner.stop());
+      await runner.start();
       const control = `http://${addr(here.control)}`;
-      providers.push({ label: p.label, identity: config.identity, signs: p.signs, gateway: addr(here.gateway), control, metrics: `${control}/metrics`, pids: { agent: process.pid, gateway: process.pid } });
-      say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(here.control)}`);
+      providers.push({
+        label: p.label,
+        identity: config.identity,
+        signs: p.signs,
+        gateway: addr(here.gateway),
+        control,
+        metrics: `${control}/metrics`,
+        ...(config.gatewayMetrics !== undefined ? { gatewayMetrics: `http://${addr(config.gatewayMetrics)}/metrics` } : {}),
+        pids: runner.pids(),
+      });
+      say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(here.control)}${opts.processes === true ? ` (pids ${runner.pids().agent}, ${runner.pids().gateway})` : ''}`);
     }
-    const json: LabJson = {
-      broker: opts.nats ?? 'embedded',
-      resolver: { address: addr(resolverAddress), validating, trustAnchor: validating ? world.trustAnchorFile : null },
-      owner: { address: addr(ownerPeer), pid: owner.pid ?? 0, zones: zoneFiles },
-      providers,
+    complete = true;
+    await writeJson();
+    const runnerOf = (label: string): ProviderRunner => {
+      const r = runners.get(label);
+      if (r === undefined) throw new Error(`lab: no provider "${label}"`);
+      return r;
     };
-    await writeFileAtomic(join(dir, 'lab.json'), `${JSON.stringify(json, null, 2)}\n`);
     return {
       dir,
       json,
-      agent: (label) => running.get(label)?.agent,
-      stopProvider: async (label) => {
-        await running.get(label)?.stop();
-        running.delete(label);
-      },
+      peers: (label) => runnerOf(label).peers(),
+      stopProvider: (label) => runnerOf(label).stop(),
       startProvider: async (label) => {
-        const start = starters.get(label);
-        if (start === undefined) throw new Error(`lab: no provider "${label}"`);
-        if (!running.has(label)) running.set(label, await start());
+        await runnerOf(label).start();
+        await writeJson();
       },
       stop: stopAll,
     };

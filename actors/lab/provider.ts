@@ -5,6 +5,7 @@ import type { Peer } from '../../dns/net/transport.ts';
 import type { Agent } from '../agent/agent.ts';
 import { startAgentRole, type AgentRoleOptions } from '../agent/role.ts';
 import { startGateway } from '../gateway/gateway.ts';
+import type { ProviderRunner } from './processes.ts';
 
 export interface ProviderRoles {
   readonly agent: Agent;
@@ -33,4 +34,21 @@ export async function startProviderRoles(o: ProviderRolesOptions): Promise<Provi
     await gateway.stop().catch(() => {});
     throw e;
   }
+}
+
+/** A lab provider whose roles run in the lab's own process (stop and start keep its broker). */
+export function inProcessRunner(o: ProviderRolesOptions): ProviderRunner {
+  let running: ProviderRoles | undefined;
+  return {
+    start: async () => {
+      running ??= await startProviderRoles(o);
+    },
+    stop: async () => {
+      const r = running;
+      running = undefined;
+      await r?.stop();
+    },
+    peers: async () => running?.agent.peers(),
+    pids: () => ({ agent: process.pid, gateway: process.pid }),
+  };
 }

@@ -73,7 +73,7 @@ async function operationalTimes(rounds: number): Promise<{ times: number[]; vali
   const dir = await tmpDir('mpdns-bench-lab-');
   const lab = await startLab({ dir: dir.path, config, beatSeconds: 1, logger: pino({ level: 'silent' }) });
   const file = lab.json.owner.zones[zone.name] ?? '';
-  const stateOf = async (viewer: string, peer: string): Promise<{ state: string; since: string } | undefined> => (await lab.agent(viewer)?.peers())?.find((v) => v.label === peer);
+  const stateOf = async (viewer: string, peer: string): Promise<{ state: string; since: string } | undefined> => (await lab.peers(viewer))?.find((v) => v.label === peer);
   const until = (what: string, check: () => Promise<boolean>): Promise<unknown> => pollUntil(what, check, { timeoutMs: 60_000, intervalMs: 20 });
   const times: number[] = [];
   try {
