@@ -179,6 +179,11 @@ export class ChunkStore {
     this.#bytes += bytes;
   }
 
+  /** Drops a distribution (e.g. once its receiver has answered). */
+  delete(base: Fqdn): void {
+    this.#delete(base.toLowerCase());
+  }
+
   /** The chunk at `<seq>.<base>`, while its distribution has not expired. */
   get(owner: Fqdn): ChunkRecord | undefined {
     const lower = owner.toLowerCase();
