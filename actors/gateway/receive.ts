@@ -1,8 +1,12 @@
 // The gateway's receiving side: one inter-provider message arrives as a NOTIFY over TCP with
-// QTYPE CHUNK, QNAME `<distid>.<sender identity>` and the JOSE envelope in EDNS option 65004.
+// QTYPE CHUNK, QNAME `<distid>.<sender identity>` and the JOSE envelope in EDNS option 65004,
+// or, for envelopes too large for that (query mode, chunks.ts), option 65005 naming where the
+// sender serves the envelope as CHUNK RRs.
 // Checks run in a fixed order, each refusal named (and counted by the caller):
-//   transport and QTYPE → sender from the QNAME, known and authorised (else REFUSED, whatever
-//   else is wrong) → payload present and JOSE (FORMERR / REFUSED for plain text) → JWS verified
+//   sender from the QNAME, known and authorised (else REFUSED, whatever else is wrong) →
+//   transport and QTYPE → payload present and JOSE (FORMERR / REFUSED for plain text), or in
+//   query mode: 65005 is the sender's discovered endpoint, and the fetch from there succeeds
+//   within the time and size limits (else REFUSED, nothing fetched from anywhere else) → JWS verified
 //   with that sender's key only → timestamp window → replay record, written atomically before
 //   anything has effect (an exact replay is REFUSED) → addressed to us → decrypt → parse
 //   (FORMERR) → the identities inside equal the QNAME sender and us → the zone lists both →
@@ -12,7 +16,8 @@
 import { createHash } from 'node:crypto';
 import type { KvBucket } from '../../broker/types.ts';
 import { KeyExistsError } from '../../broker/errors.ts';
-import { ChunkFormat, decodeChunkOption, encodeChunkOption } from '../../dns/edns.ts';
+import { isIPv6 } from 'node:net';
+import { ChunkFormat, decodeChunkOption, encodeChunkOption, findOption } from '../../dns/edns.ts';
 import { DnsError } from '../../dns/errors.ts';
 import type { Message as DnsMessage } from '../../dns/message.ts';
 import { nameLabels, parseName, type Fqdn } from '../../dns/name.ts';
@@ -22,7 +27,9 @@ import { EdnsOption, Rcode } from '../../dns/types.ts';
 import { checkRecipient, checkTime, openEnvelope, seal, verifyEnvelope, type OwnKeys, type PeerKeys } from '../../protocol/envelope.ts';
 import { EnvelopeError, MessageError } from '../../protocol/errors.ts';
 import { decodeMessage, encodeMessage, type Confirm, type Message } from '../../protocol/messages.ts';
+import type { Endpoint } from '../../protocol/discovery.ts';
 import { zoneKeyPart } from '../keys.ts';
+import { ChunkError, chunkBase, fetchChunks, parseQueryEndpoint } from './chunks.ts';
 
 /** Accepted clock skew of a message's timestamp, either way, unless configured. */
 export const DEFAULT_WINDOW_MS = 300_000;
@@ -39,6 +46,10 @@ export function replayMaxAgeMs(windowMs = DEFAULT_WINDOW_MS): number {
 /** QTYPE of the transport's NOTIFY. */
 export const CHUNK_QTYPE = 65288;
 const DISTID = /^[0-9a-f]{8}$/;
+/** Largest envelope taken inline (option 65004), bytes. */
+export const MAX_INLINE_BYTES = 60_000;
+/** Largest envelope fetched in query mode, bytes. */
+export const MAX_FETCH_BYTES = 1_000_000;
 
 /** Why a message was refused; also the metric label. */
 export type Refusal =
@@ -48,6 +59,7 @@ export type Refusal =
   | 'unknown-sender'
   | 'no-payload'
   | 'oversize'
+  | 'fetch'
   | 'plaintext'
   | 'malformed'
   | 'signature'
@@ -71,12 +83,20 @@ export interface Accepted {
   readonly receivedAt: number;
 }
 
-/** What the gateway knows about peers; the agent keeps it current. */
+/**
+ * What the gateway knows about peers; the agent keeps it current. Each answer may be a promise,
+ * for a directory that has to ask another process.
+ */
 export interface PeerDirectory {
   /** Keys of a peer we may talk to (discovered, and listed with us in some zone's HSYNC). */
-  keysOf(identity: Fqdn): PeerKeys | undefined;
+  keysOf(identity: Fqdn): PeerKeys | undefined | Promise<PeerKeys | undefined>;
   /** Whether `zone`'s HSYNC lists both `peer` and us. */
-  sharesZone(peer: Fqdn, zone: Fqdn): boolean;
+  sharesZone(peer: Fqdn, zone: Fqdn): boolean | Promise<boolean>;
+  /**
+   * The peer's discovered gateway endpoint: query mode fetches only from one of its addresses
+   * and its port. Without it (or when it answers undefined) query mode is refused.
+   */
+  endpointOf?(identity: Fqdn): Endpoint | undefined | Promise<Endpoint | undefined>;
 }
 
 export interface ReceiverOptions {
@@ -95,6 +115,10 @@ export interface ReceiverOptions {
   readonly windowMs?: number;
   /** Largest envelope taken inline, bytes; larger messages must use query mode. Default 60 000. */
   readonly maxPayloadBytes?: number;
+  /** Largest envelope fetched in query mode, bytes. Default MAX_FETCH_BYTES (1 MB). */
+  readonly maxFetchBytes?: number;
+  /** The whole query-mode fetch (connect, manifest, chunks), ms. Default 5 000. */
+  readonly fetchTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -129,6 +153,11 @@ function identitiesOf(m: Message): { from: Fqdn; to: Fqdn | undefined; zone: Fqd
       return never;
     }
   }
+}
+
+/** An address literal in one spelling (IPv6 compressed, lower case) for comparison. */
+function canonicalAddress(a: string): string {
+  return isIPv6(a) ? new URL(`http://[${a}]/`).hostname.slice(1, -1) : a.toLowerCase();
 }
 
 /** The de-duplication id of an accepted message on the agent's queue. */
@@ -170,27 +199,34 @@ export class Receiver {
       if (!(e instanceof DnsError)) throw e;
       throw new Refused('qname', Rcode.REFUSED, `QNAME ${q.name} does not name a sender`);
     }
-    const keys = labels.length < 2 ? undefined : this.#o.peers.keysOf(sender);
+    const keys = labels.length < 2 ? undefined : await this.#o.peers.keysOf(sender);
     if (keys === undefined) throw new Refused('unknown-sender', Rcode.REFUSED, `sender ${sender} is not a known peer`);
     if (ctx.transport !== 'tcp') throw new Refused('udp', Rcode.REFUSED, 'NOTIFY(CHUNK) over UDP');
     if (q.type !== CHUNK_QTYPE) throw new Refused('qtype', Rcode.REFUSED, `QTYPE ${q.type} is not CHUNK`);
     if (!DISTID.test(distId)) throw new Refused('qname', Rcode.FORMERR, `distribution id "${distId}" is not 8 hex digits`);
 
-    const raw = msg.edns?.options.find((o) => o.code === EdnsOption.CHUNK)?.data;
-    if (raw === undefined) throw new Refused('no-payload', Rcode.FORMERR, 'no CHUNK option (65004)');
-    let chunk;
-    try {
-      chunk = decodeChunkOption(raw);
-    } catch (e) {
-      if (!(e instanceof DnsError)) throw e;
-      throw new Refused('malformed', Rcode.FORMERR, `CHUNK option: ${e.message}`);
+    const raw = findOption(msg.edns, EdnsOption.CHUNK);
+    const where = findOption(msg.edns, EdnsOption.CHUNK_QUERY_ENDPOINT);
+    let data: Uint8Array;
+    if (raw === undefined && where !== undefined) {
+      data = await this.#fetch(sender, distId, where);
+    } else {
+      if (raw === undefined) throw new Refused('no-payload', Rcode.FORMERR, 'no CHUNK option (65004) and no CHUNK-QUERY-ENDPOINT (65005)');
+      let chunk;
+      try {
+        chunk = decodeChunkOption(raw);
+      } catch (e) {
+        if (!(e instanceof DnsError)) throw e;
+        throw new Refused('malformed', Rcode.FORMERR, `CHUNK option: ${e.message}`);
+      }
+      if (chunk.format !== ChunkFormat.JOSE) throw new Refused('plaintext', Rcode.REFUSED, `payload format ${chunk.format} is not JOSE (2)`);
+      const limit = this.#o.maxPayloadBytes ?? MAX_INLINE_BYTES;
+      if (chunk.data.length > limit) throw new Refused('oversize', Rcode.REFUSED, `payload of ${chunk.data.length} bytes exceeds ${limit}`);
+      data = chunk.data;
     }
-    if (chunk.format !== ChunkFormat.JOSE) throw new Refused('plaintext', Rcode.REFUSED, `payload format ${chunk.format} is not JOSE (2)`);
-    const limit = this.#o.maxPayloadBytes ?? 60_000;
-    if (chunk.data.length > limit) throw new Refused('oversize', Rcode.REFUSED, `payload of ${chunk.data.length} bytes exceeds ${limit}`);
 
     const now = this.#now();
-    const payload = new TextDecoder().decode(chunk.data);
+    const payload = new TextDecoder().decode(data);
     let plain: Uint8Array;
     try {
       const v = await verifyEnvelope(payload, keys);
@@ -213,7 +249,7 @@ export class Receiver {
     const ids = identitiesOf(message);
     if (ids.from !== sender) throw new Refused('identity', Rcode.REFUSED, `message from ${ids.from} arrived under sender ${sender}`);
     if (ids.to !== undefined && ids.to !== this.#o.self) throw new Refused('identity', Rcode.REFUSED, `message for ${ids.to} arrived here (${this.#o.self})`);
-    if (ids.zone !== undefined && !this.#o.peers.sharesZone(sender, ids.zone)) throw new Refused('zone', Rcode.REFUSED, `${ids.zone} does not list both ${sender} and ${this.#o.self} in HSYNC`);
+    if (ids.zone !== undefined && !(await this.#o.peers.sharesZone(sender, ids.zone))) throw new Refused('zone', Rcode.REFUSED, `${ids.zone} does not list both ${sender} and ${this.#o.self} in HSYNC`);
 
     const digest = sha256(plain);
     // The agent's queue drops a second publish with the same msgId (sender, distid, plaintext):
@@ -239,6 +275,33 @@ export class Receiver {
       time: now,
     };
     return { reply: await this.#confirmReply(sender, keys, encodeMessage(confirm), now), outcome: { kind: fresh ? 'accepted' : 'retry' } };
+  }
+
+  /**
+   * Query mode: fetches the envelope from where option 65005 says, which must be one of the
+   * sender's discovered addresses and its port (anything else is REFUSED before any connection).
+   */
+  async #fetch(sender: Fqdn, distId: string, option: Uint8Array): Promise<Uint8Array> {
+    const target = parseQueryEndpoint(option);
+    if (target === undefined) throw new Refused('fetch', Rcode.REFUSED, 'CHUNK-QUERY-ENDPOINT (65005) is not host:port');
+    const known = await this.#o.peers.endpointOf?.(sender);
+    if (known === undefined) throw new Refused('fetch', Rcode.REFUSED, `no discovered endpoint for ${sender} to fetch from`);
+    const host = canonicalAddress(target.host);
+    if (target.port !== known.port || !known.addresses.some((a) => canonicalAddress(a) === host)) {
+      throw new Refused('fetch', Rcode.REFUSED, `65005 names ${target.host} port ${target.port}, not ${sender}'s endpoint (${known.addresses.join(', ')} port ${known.port})`);
+    }
+    try {
+      return await fetchChunks({ address: target.host, port: target.port }, chunkBase(this.#o.self, distId, sender), {
+        timeoutMs: this.#o.fetchTimeoutMs ?? 5000,
+        maxBytes: this.#o.maxFetchBytes ?? MAX_FETCH_BYTES,
+        distributionId: distId,
+        receiver: this.#o.self,
+      });
+    } catch (e) {
+      if (e instanceof ChunkError) throw new Refused(e.kind, Rcode.REFUSED, e.message);
+      if (e instanceof DnsError) throw new Refused('fetch', Rcode.REFUSED, e.message); // names too long
+      throw e;
+    }
   }
 
   /** Records (sender, signature) once; a second time is an exact replay. */

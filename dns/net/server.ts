@@ -38,6 +38,16 @@ export type NotifyHandler = (zone: Fqdn, serial: number | undefined, from: Reque
 export type NotifyMessageHandler = (msg: Message, ctx: RequestContext) => Promise<NotifyReply> | NotifyReply;
 export type NotifyReply = Partial<Message> & { rcode: number };
 
+/**
+ * A QUERY handler for one QTYPE that answers from something other than a zone (e.g. CHUNK RRs
+ * a gateway holds for a while): it sees the whole request and returns the response's fields
+ * (the server fills in the header, echoes the question and signs with TSIG as for any answer),
+ * or undefined to let the zones answer as usual. It does its own access control; a throw
+ * answers SERVFAIL.
+ */
+export type QueryMessageHandler = (msg: Message, ctx: RequestContext) => Promise<QueryReply | undefined> | QueryReply | undefined;
+export type QueryReply = Partial<Message> & { rcode: number };
+
 export interface ServerOptions {
   readonly address: string;
   readonly port: number;
@@ -50,6 +60,8 @@ export interface ServerOptions {
   readonly onNotify?: NotifyHandler;
   /** NOTIFYs of these QTYPEs go to their handler with the whole message (e.g. CHUNK, 65288). */
   readonly notifyHandlers?: ReadonlyMap<number, NotifyMessageHandler>;
+  /** QUERYs of these QTYPEs go to their handler first (see QueryMessageHandler). */
+  readonly queryHandlers?: ReadonlyMap<number, QueryMessageHandler>;
   readonly logger?: ServerLogger;
   /** TCP timeouts and limits: see ListenOptions in transport.ts. */
   readonly tcpIdleMs?: number;
@@ -258,6 +270,20 @@ export class DnsServer {
     if (q.type === RRType.AXFR || q.type === RRType.IXFR) {
       await this.#transfer(msg, q, ctx, send, tsig);
       return;
+    }
+    const dynamic = this.options.queryHandlers?.get(q.type);
+    if (dynamic !== undefined) {
+      let fields: QueryReply | undefined;
+      try {
+        fields = await dynamic(msg, ctx);
+      } catch (err) {
+        this.#log.warn({ err, remote: ctx.remote, qname: q.name, qtype: q.type }, 'query handler failed');
+        fields = { rcode: Rcode.SERVFAIL };
+      }
+      if (fields !== undefined) {
+        await this.#reply(msg, ctx, send, tsig, { question: msg.question, ...fields });
+        return;
+      }
     }
     const zone = this.findZone(q.name);
     if (zone === undefined || (q.class !== 1 && q.class !== 255)) {
