@@ -60,6 +60,7 @@ before(async () => {
     peers: {
       keysOf: (id) => (id === ALPHA ? alpha.pub : id === CHARLIE ? charlie.pub : undefined),
       sharesZone: (peer, zone) => peer === ALPHA && zone === ZONE,
+      endpointOf: () => undefined,
     },
     deliver: async (a) => !(await broker.publish(subjects.work('agent', a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
     windowMs: 60_000,

@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics.ts';
 import { DIRECTORY_BUCKET, DirectoryView } from './directory.ts';
 import { AGENT_INBOX, decodeOutbound, encodeInbox, GATEWAY_QUEUE, retryDelayMs, type Outbound, type Sent } from './queues.ts';
 import { CHUNK_QTYPE, deliveryId, Receiver, replayMaxAgeMs } from './receive.ts';
+import { ChunkStore, chunkQueryHandler } from './chunks.ts';
 import { Connections, sendMessage } from './send.ts';
 
 export interface GatewayOptions {
@@ -55,9 +56,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       replay: await o.broker.kv('gateway', { maxAgeMs: replayMaxAgeMs() }),
       deliver: (accepted) => toAgent({ kind: 'received', accepted }, accepted.sender, deliveryId(accepted)),
     });
+    // Query mode: envelopes too large for one NOTIFY are served from here as CHUNK RRs.
+    const chunks = new ChunkStore();
     const listener = new DnsServer({
       address: o.config.gateway.address,
       port: o.config.gateway.port,
+      queryHandlers: new Map([[CHUNK_QTYPE, chunkQueryHandler(chunks)]]),
       notifyHandlers: new Map([
         [
           CHUNK_QTYPE,
@@ -73,6 +77,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
     const bound = await listener.start();
     stops.push(() => listener.stop());
+    // Where peers fetch our chunks: the listener's own address (not a wildcard: peers fetch only
+    // from the endpoint they discovered for us, which names a real address).
+    const wildcard = o.config.gateway.address === '0.0.0.0' || o.config.gateway.address === '::';
+    const queryEndpoint = wildcard ? undefined : o.config.gateway.address.includes(':') ? `[${o.config.gateway.address}]:${bound.port}` : `${o.config.gateway.address}:${bound.port}`;
 
     const connections = new Connections();
     stops.push(() => Promise.resolve(connections.close()));
@@ -91,7 +99,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         else if (peer === undefined) reason = `${item.peer} is not discovered (not in the directory)`;
         else {
           try {
-            await sendMessage(peer, item.message, { self, own: o.own, distributionId: item.distributionId, connections, timeoutMs: 3000 });
+            await sendMessage(peer, item.message, { self, own: o.own, distributionId: item.distributionId, connections, timeoutMs: 3000, chunks, ...(queryEndpoint !== undefined ? { queryEndpoint } : {}) });
             await report(item, true, '', m.deliveryCount);
             return;
           } catch (e) {

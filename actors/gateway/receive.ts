@@ -96,7 +96,7 @@ export interface PeerDirectory {
    * The peer's discovered gateway endpoint: query mode fetches only from one of its addresses
    * and its port. Without it (or when it answers undefined) query mode is refused.
    */
-  endpointOf?(identity: Fqdn): Endpoint | undefined | Promise<Endpoint | undefined>;
+  endpointOf(identity: Fqdn): Endpoint | undefined | Promise<Endpoint | undefined>;
 }
 
 export interface ReceiverOptions {
@@ -284,7 +284,7 @@ export class Receiver {
   async #fetch(sender: Fqdn, distId: string, option: Uint8Array): Promise<Uint8Array> {
     const target = parseQueryEndpoint(option);
     if (target === undefined) throw new Refused('fetch', Rcode.REFUSED, 'CHUNK-QUERY-ENDPOINT (65005) is not host:port');
-    const known = await this.#o.peers.endpointOf?.(sender);
+    const known = await this.#o.peers.endpointOf(sender);
     if (known === undefined) throw new Refused('fetch', Rcode.REFUSED, `no discovered endpoint for ${sender} to fetch from`);
     const host = canonicalAddress(target.host);
     if (target.port !== known.port || !known.addresses.some((a) => canonicalAddress(a) === host)) {

@@ -105,7 +105,7 @@ const receiver = new Receiver({
   self: BRAVO,
   own: bravo.own,
   replay: await broker.kv('gateway', { maxAgeMs: replayMaxAgeMs() }),
-  peers: { keysOf: (id) => (id === ALPHA ? alpha.pub : undefined), sharesZone: () => true },
+  peers: { keysOf: (id) => (id === ALPHA ? alpha.pub : undefined), sharesZone: () => true, endpointOf: () => undefined },
   deliver: async (a) => !(await broker.publish(subjects.work('agent', a.sender), encode(a), { msgId: deliveryId(a) })).duplicate,
 });
 const server = new DnsServer({ address: '127.0.0.1', port: 0, notifyHandlers: new Map([[CHUNK_QTYPE, async (m, ctx) => (await receiver.handle(m, ctx)).reply]]) });
