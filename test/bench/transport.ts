@@ -3,12 +3,13 @@
 // replay key in JetStream KV, decrypts, parses, queues the message for its agent on JetStream and
 // answers with a sealed confirm, which the sender verifies and opens. The reference, in the same
 // run: the same JOSE work alone (both envelopes sealed, verified and opened, no network, no
-// broker). cryptoRatio = gateway rate / bare rate (target >= 0.6). Then, in the lab (one process,
-// embedded broker, validating Unbound when installed): the owner adds a fourth provider to HSYNC
-// (zone file edit + SIGHUP to the primary) and operationalMs is the time from the SIGHUP to the
-// `since` of that provider's OPERATIONAL state at a peer (requirement: under 1 s), median of
-// --lab-rounds additions (each round adds the provider, then removes it again). `--json` ends
-// with one JSON object.
+// broker). cryptoRatio = gateway rate / bare rate (target >= 0.6). Then, in the lab with every
+// role its own process on nats-server (`--nats URL --processes`, validating Unbound when
+// installed): the owner adds a fourth provider to HSYNC (zone file edit + SIGHUP to the primary)
+// and operationalMs is the time from the SIGHUP to the `since` of that provider's OPERATIONAL
+// state at a peer (requirement: under 1 s), median of --lab-rounds additions (each round adds the
+// provider, then removes it again); operationalInProcessMs the same with the lab in one process
+// on the embedded broker. `--json` ends with one JSON object.
 import { exportJWK, generateKeyPair } from 'jose';
 import { Receiver, CHUNK_QTYPE, deliveryId, replayMaxAgeMs } from '../../actors/gateway/receive.ts';
 import { Connections, sendMessage, type PeerAddress } from '../../actors/gateway/send.ts';
@@ -64,14 +65,19 @@ const pct = (xs: number[], p: number): number => {
 
 const beat = (i: number): Message => ({ type: 'beat', sender: ALPHA, recipient: BRAVO, interval: 15, zones: [ZONE], time: Date.now() + i });
 
-/** SIGHUP (owner adds delta) → delta OPERATIONAL at alpha, ms, for each round. */
-async function operationalTimes(rounds: number): Promise<{ times: number[]; validating: boolean }> {
+/**
+ * SIGHUP (owner adds delta) → delta OPERATIONAL at alpha, ms, for each round; with `processes`,
+ * in `mpdns lab --nats URL --processes` (every role its own process, on a nats-server of its
+ * own), else in one process on the embedded broker.
+ */
+async function operationalTimes(rounds: number, processes: boolean): Promise<{ times: number[]; validating: boolean }> {
   const delta = { label: 'delta', identity: 'agent.delta.test.', nameservers: ['ns1.delta.test.'], upstream: 'owner', signs: false };
   const config: LabConfig = { zones: DEFAULT_LAB.zones, providers: [...DEFAULT_LAB.providers, delta] };
   const zone = config.zones[0];
   if (zone === undefined) throw new Error('no zone');
   const dir = await tmpDir('mpdns-bench-lab-');
-  const lab = await startLab({ dir: dir.path, config, beatSeconds: 1, logger: pino({ level: 'silent' }) });
+  const labNats = processes ? await startNatsServer() : undefined;
+  const lab = await startLab({ dir: dir.path, config, beatSeconds: 1, logger: pino({ level: 'silent' }), ...(labNats !== undefined ? { nats: labNats.url, processes: true } : {}) });
   const file = lab.json.owner.zones[zone.name] ?? '';
   const stateOf = async (viewer: string, peer: string): Promise<{ state: string; since: string } | undefined> => (await lab.peers(viewer))?.find((v) => v.label === peer);
   const until = (what: string, check: () => Promise<boolean>): Promise<unknown> => pollUntil(what, check, { timeoutMs: 60_000, intervalMs: 20 });
@@ -85,7 +91,7 @@ async function operationalTimes(rounds: number): Promise<{ times: number[]; vali
       process.kill(lab.json.owner.pid, 'SIGHUP');
       await until('delta OPERATIONAL at alpha', async () => (await stateOf('alpha', 'delta'))?.state === 'OPERATIONAL');
       times.push(Date.parse((await stateOf('alpha', 'delta'))?.since ?? '') - sighupAt);
-      log(`lab round ${i + 1}: delta OPERATIONAL at alpha ${times[times.length - 1]} ms after the SIGHUP`);
+      log(`lab${processes ? ' --processes' : ''} round ${i + 1}: delta OPERATIONAL at alpha ${times[times.length - 1]} ms after the SIGHUP`);
       await writeFile(file, ownerZoneText(zone, config.providers, ++serial));
       process.kill(lab.json.owner.pid, 'SIGHUP');
       await until('delta retired at alpha', async () => [undefined, 'RETIRED'].includes((await stateOf('alpha', 'delta'))?.state));
@@ -93,9 +99,12 @@ async function operationalTimes(rounds: number): Promise<{ times: number[]; vali
     return { times, validating: lab.json.resolver.validating };
   } finally {
     await lab.stop();
+    await labNats?.stop();
     await dir.remove();
   }
 }
+
+const median = (xs: readonly number[]): number | null => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? null;
 
 const [alpha, bravo] = await Promise.all([party(), party()]);
 const nats = await startNatsServer();
@@ -147,15 +156,19 @@ try {
   const bareRate = N / (bare.reduce((a, b) => a + b, 0) / 1000);
   const gwRate = N / (gw.reduce((a, b) => a + b, 0) / 1000);
   const cryptoRatio = gwRate / bareRate;
-  log('lab: a fourth provider added by the owner');
-  const lab = await operationalTimes(LAB_ROUNDS);
-  const operationalMs = [...lab.times].sort((a, b) => a - b)[Math.floor(lab.times.length / 2)] ?? null;
+  log('lab --nats --processes: a fourth provider added by the owner');
+  const lab = await operationalTimes(LAB_ROUNDS, true);
+  const operationalMs = median(lab.times);
+  log('lab in one process: the same');
+  const inProcess = await operationalTimes(LAB_ROUNDS, false);
+  const operationalInProcessMs = median(inProcess.times);
   printTable([
     ['measure', 'messages/s', 'p50 ms', 'p99 ms'],
     ['bare JOSE (both envelopes)', bareRate.toFixed(0), '', ''],
     ['gateway pair (TCP, JetStream KV + queue)', gwRate.toFixed(0), pct(lat, 50).toFixed(2), pct(lat, 99).toFixed(2)],
     ['cryptoRatio (target >= 0.6)', cryptoRatio.toFixed(2), '', ''],
-    [`lab: SIGHUP → OPERATIONAL at a peer, median ms${lab.validating ? '' : ' (INSECURE)'} (target < 1000)`, String(operationalMs), '', ''],
+    [`lab --nats --processes: SIGHUP → OPERATIONAL at a peer, median ms${lab.validating ? '' : ' (INSECURE)'} (target < 1000)`, String(operationalMs), '', ''],
+    [`lab in one process (embedded broker): the same, median ms`, String(operationalInProcessMs), '', ''],
   ]);
   printJson(json, {
     messages: N,
@@ -167,6 +180,8 @@ try {
     cryptoRatio: round3(cryptoRatio),
     operationalMs,
     operationalRoundsMs: lab.times,
+    operationalInProcessMs,
+    operationalInProcessRoundsMs: inProcess.times,
     labValidating: lab.validating,
   });
 } finally {
