@@ -11,6 +11,7 @@ import type { LabJson } from '../actors/lab/lab.ts';
 import { parseName } from '../dns/name.ts';
 import { query } from '../dns/net/client.ts';
 import { RRType } from '../dns/types.ts';
+import { startNatsServer } from './support/nats.ts';
 import { pollUntil } from './support/poll.ts';
 import { alive } from './support/process.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
@@ -68,10 +69,12 @@ test('mpdns lab: lab.json, ctl peers --json until OPERATIONAL, clean SIGTERM', a
   }
 });
 
-test('mpdns lab: a SIGKILLed lab leaves neither its owner primary nor its Unbound behind', async () => {
+test('mpdns lab --nats --processes: a SIGKILLed lab leaves neither its owner primary, its Unbound nor a role process behind', async () => {
   assert.ok(dir !== undefined);
   const labDir = join(dir.path, 'killed');
-  const child = spawn(MPDNS, ['lab', '--dir', labDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const nats = await startNatsServer();
+  after(() => nats.stop());
+  const child = spawn(MPDNS, ['lab', '--dir', labDir, '--nats', nats.url, '--processes'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -88,10 +91,14 @@ test('mpdns lab: a SIGKILLed lab leaves neither its owner primary nor its Unboun
       }
     };
     assert.ok(alive(json.owner.pid));
+    const roles = json.providers.flatMap((p) => [p.pids.agent, p.pids.gateway]);
+    assert.equal(roles.length, 6);
+    for (const pid of roles) assert.ok(pid !== child.pid && alive(pid), `role pid ${pid} runs`);
     if (json.resolver.validating) assert.ok(await answers(), 'Unbound answers while the lab runs');
     child.kill('SIGKILL');
     await pollUntil('the owner primary gone', () => !alive(json.owner.pid), { timeoutMs: 30_000, intervalMs: 100 });
     await pollUntil('Unbound gone', async () => !(await answers()), { timeoutMs: 30_000, intervalMs: 200 });
+    await pollUntil('every role process gone', () => roles.every((pid) => !alive(pid)), { timeoutMs: 30_000, intervalMs: 100 });
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
