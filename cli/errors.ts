@@ -12,6 +12,15 @@ export function complain(command: string, message: string): void {
   process.stderr.write(`mpdns ${command}: ${printable(message)}\n`);
 }
 
+/**
+ * Reports every problem of a configuration file: a heading line, then one indented line per
+ * problem (each escaped on its own, so a value cannot start a line of its own).
+ */
+export function complainProblems(command: string, file: string, problems: readonly string[]): void {
+  const lines = problems.map((p) => `  ${printable(p)}\n`).join('');
+  process.stderr.write(`mpdns ${command}: ${printable(file)}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines}`);
+}
+
 /** The `--help` hint a usage error ends with. */
 export function helpHint(command: string): string {
   return `(try mpdns ${command} --help)`;

@@ -10,7 +10,7 @@ import { DEFAULT_INSPECT_URL } from '../actors/inspect.ts';
 import { rootLogger } from '../actors/logger.ts';
 import { flagValue, runCommand } from './args.ts';
 import { natsUrlProblem } from './ctl.ts';
-import { complain, UsageError } from './errors.ts';
+import { complain, complainProblems, UsageError } from './errors.ts';
 
 const USAGE = `usage: mpdns lab [--dir DIR] [--config lab.yaml] [--beat SECONDS] [--nats URL [--processes]] [--inspect[=URL]]
 
@@ -65,7 +65,7 @@ export function run(argv: string[]): Promise<number> {
         config = await loadLabConfig(values.config);
       } catch (e) {
         if (e instanceof ConfigError) {
-          complain('lab', e.message);
+          complainProblems('lab', e.file, e.problems);
           return 2;
         }
         throw e;

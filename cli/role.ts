@@ -14,7 +14,7 @@ import { Metrics } from '../actors/metrics.ts';
 import { ownKeys, type OwnKeys } from '../protocol/envelope.ts';
 import { EnvelopeError } from '../protocol/errors.ts';
 import { natsUrlFrom } from './ctl.ts';
-import { complain, UsageError } from './errors.ts';
+import { complain, complainProblems, UsageError } from './errors.ts';
 
 export interface RoleContext {
   readonly config: ProviderConfig;
@@ -68,7 +68,7 @@ export async function runRole(
     own = await loadKey(config.keyFile);
   } catch (e) {
     if (e instanceof ConfigError) {
-      complain(spec.role, e.message);
+      complainProblems(spec.role, e.file, e.problems);
       return 2;
     }
     throw e;
