@@ -26,6 +26,12 @@ const secrets: Record<string, string> = Object.fromEntries(
 const checkEnv: NodeJS.ProcessEnv = { ...process.env, ...secrets, MPDNS_NATS_STORE_DIR: '/nonexistent/mpdns-check' };
 const pass = (role: string): string => secrets[`MPDNS_NATS_${role.toUpperCase()}_PASSWORD`] ?? '';
 const T = { timeout: 20_000 };
+/** A refusal for lack of permission on a subject matching `what` (nats.js nests the violation in `cause`). */
+const deniedFor = (what: RegExp) => (err: unknown): boolean => {
+  const cause: unknown = err instanceof Error ? err.cause : undefined;
+  const text = `${String(err)} ${cause instanceof Error ? cause.message : ''}`;
+  return /permissions? violation/i.test(text) && what.test(text);
+};
 
 describe('deploy/nats permissions', { skip: !haveBinary('nats-server') && 'nats-server not installed' }, () => {
   let server: NatsServer;
@@ -104,5 +110,74 @@ describe('deploy/nats permissions', { skip: !haveBinary('nats-server') && 'nats-
     const gateway = await as('gateway');
     await assert.rejects(gateway.request('combiner.status', new Uint8Array(), 2000), PermissionDeniedError);
     await r.stop();
+  });
+
+  it('the gateway reads the agent\'s directory but cannot write it', T, async () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const agent = await as('agent');
+    const directory = await agent.kv('directory');
+    await directory.put('peer.agent_bravo_example', enc('127.0.0.1:5301'));
+    const gateway = await as('gateway');
+    const view = await gateway.kv('directory');
+    assert.equal(new TextDecoder().decode((await view.get('peer.agent_bravo_example'))?.value), '127.0.0.1:5301');
+    const seen: string[] = [];
+    const w = await view.watch('peer', (c) => seen.push(c.key), { initial: true });
+    await pollUntil('the gateway\'s watch saw the entry', () => seen.includes('peer.agent_bravo_example'));
+    await w.stop();
+
+    await assert.rejects(view.put('peer.agent_bravo_example', enc('6.6.6.6:53')), deniedFor(/\$KV\.mpdns_directory\./));
+    await assert.rejects(view.delete('peer.agent_bravo_example'), deniedFor(/\$KV\.mpdns_directory\./));
+    assert.equal(new TextDecoder().decode((await directory.get('peer.agent_bravo_example'))?.value), '127.0.0.1:5301');
+  });
+
+  it('the gateway feeds agent-inbox, not the agent\'s machine queue; the agent consumes agent-inbox', T, async () => {
+    const ns = new Subjects();
+    const gateway = await as('gateway');
+    assert.ok((await gateway.publish(ns.work('agent-inbox', 'agent.bravo.example.'), new TextEncoder().encode('accepted'))).seq >= 1);
+    await assert.rejects(
+      gateway.publish(ns.work('agent', 'customer.zone.'), new TextEncoder().encode('forged event')),
+      (err: unknown) => err instanceof PermissionDeniedError && /mpdns_work_agent"|mpdns\.work\.agent\./.test(err.message),
+    );
+    // The subject itself is closed to the gateway, not only the agent's stream API.
+    const nc = await connect({ servers: server.url, user: 'gateway', pass: pass('gateway'), inboxPrefix: '_INBOX_gateway' });
+    try {
+      await assert.rejects(
+        nc.request(ns.work('agent', 'customer.zone.'), new Uint8Array(), { timeout: 2000 }),
+        deniedFor(/"mpdns\.work\.agent\./),
+      );
+    } finally {
+      await nc.close();
+    }
+
+    const agent = await as('agent');
+    const got: string[] = [];
+    const c = await agent.consume('agent-inbox', async (m) => {
+      got.push(new TextDecoder().decode(m.data));
+      await m.ack();
+    });
+    await pollUntil('the agent got the inbox item', () => got.length === 1);
+    assert.deepEqual(got, ['accepted']);
+    await c.stop();
+  });
+
+  it('the agent feeds the gateway\'s queue but cannot consume it nor read its replay records', T, async () => {
+    const ns = new Subjects();
+    const gateway = await as('gateway');
+    const replay = await gateway.kv('gateway', { maxAgeMs: 60_000 });
+    await replay.put('seen.x', new TextEncoder().encode('1'));
+    const got: string[] = [];
+    const c = await gateway.consume('gateway', async (m) => {
+      got.push(new TextDecoder().decode(m.data));
+      await m.ack();
+    });
+
+    const agent = await as('agent');
+    assert.ok((await agent.publish(ns.work('gateway', 'agent.bravo.example.'), new TextEncoder().encode('hello'))).seq >= 1);
+    await pollUntil('the gateway got the outbound item', () => got.length === 1);
+    assert.deepEqual(got, ['hello']);
+    await c.stop();
+
+    await assert.rejects(agent.consume('gateway', async (m) => m.ack()), deniedFor(/mpdns_work_gateway/));
+    await assert.rejects(agent.kv('gateway'), deniedFor(/KV_mpdns_gateway/));
   });
 });
