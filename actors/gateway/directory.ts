@@ -6,6 +6,7 @@
 // with us but not discovered yet is an entry without keys: its messages are refused until the
 // agent's discovery lands, and the peer's retry then gets through.
 import { decode, encode } from '../../broker/codec.ts';
+import { BucketNotFoundError } from '../../broker/errors.ts';
 import type { KvBucket, KvChange, Stoppable } from '../../broker/types.ts';
 import type { Fqdn } from '../../dns/name.ts';
 import type { Endpoint } from '../../protocol/discovery.ts';
@@ -54,6 +55,9 @@ export class DirectoryView implements PeerDirectory {
   readonly #peers = new Map<Fqdn, Known>();
   readonly #logger: Logger;
   #watch: Stoppable | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #attaching = false;
+  #stopped = false;
   /** Watch changes are applied in order (importing keys is asynchronous). */
   #chain: Promise<void> = Promise.resolve();
 
@@ -61,11 +65,44 @@ export class DirectoryView implements PeerDirectory {
     this.#logger = logger;
   }
 
-  /** Opens the view; resolves once the entries present at start are loaded. */
-  static async open(bucket: KvBucket, logger: Logger): Promise<DirectoryView> {
+  /**
+   * Opens the view; resolves once the entries present at start are loaded. The agent creates the
+   * bucket (the gateway may only read it): while it does not exist yet the view is empty and
+   * looks again every half second, so a gateway that starts first refuses peers until then.
+   */
+  static async open(open: () => Promise<KvBucket>, logger: Logger): Promise<DirectoryView> {
     const v = new DirectoryView(logger);
-    v.#watch = await bucket.watch(PREFIX, (c) => v.#apply(c), { initial: true });
-    await v.#chain;
+    const attach = async (): Promise<boolean> => {
+      try {
+        const watch = await (await open()).watch(PREFIX, (c) => v.#apply(c), { initial: true });
+        if (v.#stopped) {
+          await watch.stop();
+          return true;
+        }
+        v.#watch = watch;
+        await v.#chain;
+        return true;
+      } catch (e) {
+        if (!(e instanceof BucketNotFoundError)) throw e;
+        return false;
+      }
+    };
+    if (!(await attach())) {
+      logger.info({ bucket: DIRECTORY_BUCKET }, 'the agent has not created the peer directory yet; every sender is refused until it does');
+      v.#retry = setInterval(() => {
+        if (v.#attaching) return;
+        v.#attaching = true;
+        attach()
+          .then((ok) => {
+            if (!ok || v.#retry === undefined) return;
+            clearInterval(v.#retry);
+            v.#retry = undefined;
+            logger.info({ bucket: DIRECTORY_BUCKET }, 'peer directory found');
+          })
+          .catch((e: unknown) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'peer directory not opened'))
+          .finally(() => (v.#attaching = false));
+      }, 500);
+    }
     return v;
   }
 
@@ -110,6 +147,9 @@ export class DirectoryView implements PeerDirectory {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#retry);
+    this.#retry = undefined;
     await this.#watch?.stop();
     await this.#chain;
   }

@@ -44,7 +44,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   try {
     const subjects = new Subjects(o.broker.namespace);
     const self = o.config.identity;
-    const directory = await DirectoryView.open(await o.broker.kv(DIRECTORY_BUCKET), o.logger);
+    const directory = await DirectoryView.open(() => o.broker.kv(DIRECTORY_BUCKET, { create: false }), o.logger);
     stops.push(() => directory.stop());
     const toAgent = (item: Parameters<typeof encodeInbox>[0], key: string, msgId: string): Promise<boolean> =>
       o.broker.publish(subjects.work(AGENT_INBOX, key), encodeInbox(item), { msgId }).then((ack) => !ack.duplicate);
