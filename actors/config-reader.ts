@@ -127,6 +127,20 @@ export class Reader {
     return v;
   }
 
+  /** A list of domain names (absolute with or without the trailing dot); empty when absent. */
+  names(key: string): Fqdn[] {
+    const out: Fqdn[] = [];
+    for (const [i, text] of (this.strings(key) ?? []).entries()) {
+      try {
+        out.push(parseUserName(text));
+      } catch (e) {
+        if (!(e instanceof DnsError)) throw e;
+        this.problems.push(`${this.#at(key)}[${i}]: ${e.message}`);
+      }
+    }
+    return out;
+  }
+
   oneOf<T extends string>(key: string, values: readonly T[], fallback: T): T {
     const v = this.obj[key];
     if (v === undefined) return fallback;

@@ -36,6 +36,15 @@ export interface ProviderConfig {
   readonly notify: Peer | undefined;
   /** Where a gateway in its own process serves /metrics (HTTP); none when omitted. */
   readonly gatewayMetrics: Peer | undefined;
+  /**
+   * The combiner's DNS listener: the provider's nameserver transfers the combined zones from
+   * it, and the owner's primary NOTIFYs it. Required by `mpdns combiner`.
+   */
+  readonly combiner: Peer | undefined;
+  /** The provider's nameserver (where every name in `nameservers` is served): NOTIFY target, and where "served" is checked. */
+  readonly nameserver: Peer | undefined;
+  /** The NS names this provider contributes to every zone it serves (nsmgmt=agent). */
+  readonly nameservers: readonly Fqdn[];
   /** Bearer token file; required when the control endpoint is not on loopback. */
   readonly controlTokenFile: string | undefined;
   /** BEAT interval, seconds. */
@@ -45,7 +54,7 @@ export interface ProviderConfig {
   readonly zones: readonly ZoneConfig[];
 }
 
-const KNOWN = ['identity', 'keyFile', 'namespace', 'resolver', 'insecure', 'gateway', 'control', 'controlTokenFile', 'notify', 'gatewayMetrics', 'beatSeconds', 'recheckSeconds', 'zones'];
+const KNOWN = ['identity', 'keyFile', 'namespace', 'resolver', 'insecure', 'gateway', 'control', 'controlTokenFile', 'notify', 'gatewayMetrics', 'combiner', 'nameserver', 'nameservers', 'beatSeconds', 'recheckSeconds', 'zones'];
 
 const isLoopback = (p: Peer): boolean => p.address === '::1' || (isIP(p.address) === 4 && p.address.startsWith('127.'));
 
@@ -67,6 +76,9 @@ export function providerConfig(doc: unknown, file: string): ProviderConfig {
   const notify = r.optionalHostPort('notify');
   const gatewayMetrics = r.optionalHostPort('gatewayMetrics');
   if (gatewayMetrics !== undefined && !isLoopback(gatewayMetrics)) problems.push('gatewayMetrics: must be on loopback (it has no authentication)');
+  const combiner = r.optionalHostPort('combiner');
+  const nameserver = r.optionalHostPort('nameserver');
+  const nameservers = r.names('nameservers');
   const beatSeconds = r.int('beatSeconds', 15, 1, 3600);
   const recheckSeconds = r.int('recheckSeconds', 60, 1, 86_400);
   const zones: ZoneConfig[] = [];
@@ -82,7 +94,7 @@ export function providerConfig(doc: unknown, file: string): ProviderConfig {
   if (problems.length > 0 || identity === undefined || keyFile === undefined || resolver === undefined || gateway === undefined || control === undefined) {
     throw new ConfigError(file, problems);
   }
-  return { identity, keyFile, namespace, resolver, insecure, gateway, control, controlTokenFile, notify, gatewayMetrics, beatSeconds, recheckSeconds, zones };
+  return { identity, keyFile, namespace, resolver, insecure, gateway, control, controlTokenFile, notify, gatewayMetrics, combiner, nameserver, nameservers, beatSeconds, recheckSeconds, zones };
 }
 
 /** Reads and validates a provider configuration file. */
@@ -107,6 +119,9 @@ export function providerConfigText(c: ProviderConfig): string {
     ...(c.controlTokenFile !== undefined ? { controlTokenFile: c.controlTokenFile } : {}),
     ...(c.notify !== undefined ? { notify: hostPort(c.notify) } : {}),
     ...(c.gatewayMetrics !== undefined ? { gatewayMetrics: hostPort(c.gatewayMetrics) } : {}),
+    ...(c.combiner !== undefined ? { combiner: hostPort(c.combiner) } : {}),
+    ...(c.nameserver !== undefined ? { nameserver: hostPort(c.nameserver) } : {}),
+    ...(c.nameservers.length > 0 ? { nameservers: [...c.nameservers] } : {}),
     beatSeconds: c.beatSeconds,
     recheckSeconds: c.recheckSeconds,
     zones: c.zones.map((z) => ({ name: z.name, primary: hostPort(z.primary) })),

@@ -17,6 +17,7 @@ const commands: Record<string, Command> = {
   lab: { summary: 'start a multi-provider world on loopback: signed identity zones, Unbound, the owner, and each provider\'s gateway and agent', load: () => import('./lab.ts') },
   agent: { summary: "run a provider's agent (--config FILE --nats URL): follows HSYNC, discovers peers, runs the peer machines", load: () => import('./agent.ts') },
   gateway: { summary: "run a provider's gateway (--config FILE --nats URL): the NOTIFY(CHUNK) transport to and from peers", load: () => import('./gateway.ts') },
+  combiner: { summary: "run a provider's combiner (--config FILE --nats URL): the owner's zone plus the providers' contributions, served to its nameserver", load: () => import('./combiner.ts') },
   provider: { summary: "run a provider's agent and gateway in one process (--config FILE [--nats URL])", load: () => import('./provider.ts') },
   ctl: { summary: 'inspect running state: `ctl machines ZONE` (persisted machines), `ctl --lab DIR --provider L peers|zones`', load: () => import('./ctl.ts') },
 };

@@ -18,7 +18,7 @@ import { tmpDir, type TmpDir } from './support/tmp.ts';
 
 const CONF = fileURLToPath(new URL('../deploy/nats/nats-server.conf', import.meta.url));
 const LABELS = ['alpha', 'bravo'] as const;
-const ROLES = ['agent', 'gateway'] as const;
+const ROLES = ['agent', 'gateway', 'combiner'] as const;
 const base = DEFAULT_LAB.zones[0];
 const TWO: LabConfig = {
   zones: base === undefined ? [] : [{ ...base, hsync: [...LABELS], servers: [...LABELS] }],
@@ -33,7 +33,7 @@ interface Provider {
   readonly pass: Record<(typeof ROLES)[number], string>;
 }
 
-describe('deploy/nats under the real agent and gateway processes', { skip: !haveBinary('nats-server') && 'nats-server not installed' }, () => {
+describe('deploy/nats under the real agent, gateway and combiner processes', { skip: !haveBinary('nats-server') && 'nats-server not installed' }, () => {
   const providers = new Map<string, Provider>();
   let dir: TmpDir;
   let lab: Lab | undefined;
@@ -55,12 +55,12 @@ describe('deploy/nats under the real agent and gateway processes', { skip: !have
 
   before(async () => {
     for (const l of LABELS) {
-      const pass = { agent: password(), gateway: password() };
+      const pass = { agent: password(), gateway: password(), combiner: password() };
       const env = {
         ...process.env,
         MPDNS_NATS_AGENT_PASSWORD: pass.agent,
         MPDNS_NATS_GATEWAY_PASSWORD: pass.gateway,
-        MPDNS_NATS_COMBINER_PASSWORD: password(),
+        MPDNS_NATS_COMBINER_PASSWORD: pass.combiner,
         MPDNS_NATS_SIGNER_PASSWORD: password(),
         MPDNS_NATS_ADMIN_PASSWORD: password(),
       };
@@ -79,7 +79,7 @@ describe('deploy/nats under the real agent and gateway processes', { skip: !have
         return {
           url: p.server.url,
           namespace: 'mpdns',
-          credentials: { agent: { user: 'agent', pass: p.pass.agent }, gateway: { user: 'gateway', pass: p.pass.gateway } },
+          credentials: { agent: { user: 'agent', pass: p.pass.agent }, gateway: { user: 'gateway', pass: p.pass.gateway }, combiner: { user: 'combiner', pass: p.pass.combiner } },
         };
       },
     }).catch(async (e: unknown) => {
@@ -97,6 +97,29 @@ describe('deploy/nats under the real agent and gateway processes', { skip: !have
     await pollUntil(
       'mutual OPERATIONAL on the deploy/nats servers',
       async () => (await stateAt('alpha', 'bravo')) === 'OPERATIONAL' && (await stateAt('bravo', 'alpha')) === 'OPERATIONAL',
+      { timeoutMs: 90_000, intervalMs: 200 },
+    ).catch(async (e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}\n${await diagnosis()}`);
+    });
+  });
+
+  it('each contributes its NS: its own combiner serves it and the other combiner confirms it (SUCCESS)', { timeout: 120_000 }, async () => {
+    interface ZoneRow {
+      contribution: { local: string; deliveries: { peer: string; status: string }[] };
+    }
+    const row = async (label: string): Promise<ZoneRow | undefined> => {
+      const p = lab?.json.providers.find((x) => x.label === label);
+      return p === undefined ? undefined : ((await (await fetch(`${p.control}/zones`)).json()) as ZoneRow[])[0];
+    };
+    await pollUntil(
+      'both contributions served locally and confirmed by the other',
+      async () => {
+        for (const l of LABELS) {
+          const c = (await row(l))?.contribution;
+          if (c?.local !== 'served' || c.deliveries.length !== 1 || c.deliveries[0]?.status !== 'SUCCESS') return false;
+        }
+        return true;
+      },
       { timeoutMs: 90_000, intervalMs: 200 },
     ).catch(async (e: unknown) => {
       throw new Error(`${e instanceof Error ? e.message : String(e)}\n${await diagnosis()}`);

@@ -24,6 +24,7 @@ import { ActorHost, type MachineView } from '../host.ts';
 import type { HostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { Contributions } from './contributions.ts';
 import { discoverPeer } from './discovery.ts';
 
 /** The agent's machines: queue, snapshot bucket (deploy/nats grants the role these). */
@@ -87,6 +88,7 @@ export class Agent {
   readonly #discovering = new Map<Fqdn, Promise<Discovered>>();
   readonly #labels = new Map<Fqdn, string>();
   readonly #subjects: Subjects;
+  readonly #contributions: Contributions;
   #host!: ActorHost;
   #directory!: KvBucket;
   #inbox: Stoppable | undefined;
@@ -96,6 +98,14 @@ export class Agent {
   private constructor(opts: AgentOptions) {
     this.#o = opts;
     this.#subjects = new Subjects(opts.broker.namespace);
+    this.#contributions = new Contributions({
+      self: opts.config.identity,
+      nameservers: opts.config.nameservers,
+      broker: opts.broker,
+      logger: opts.logger,
+      metrics: opts.metrics,
+      send: (peer, message, ttlMs, ref, distributionId) => this.#send(peer, message, ttlMs, ref, distributionId),
+    });
     this.#timing = { beatMs: opts.config.beatSeconds * 1000, helloRetryMs: 20, discoverRetryMs: 500, maxDiscoverMs: 30_000, ...opts.timing };
   }
 
@@ -120,7 +130,8 @@ export class Agent {
     a.#directory = await opts.broker.kv(DIRECTORY_BUCKET);
     await a.#loadDirectory();
     await a.#host.acquireAll();
-    a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onInbox(m.data), { concurrency: 8 });
+    // A SYNC whose combiner cannot be asked yet is delivered again, with backoff, for a long while.
+    a.#inbox = await opts.broker.consume(AGENT_INBOX, (m) => a.#onInbox(m.data), { concurrency: 8, maxDeliver: 1000, backoffMs: [500, 1000, 2000, 5000] });
     await a.refreshAll();
     a.#timer = setInterval(() => void a.refreshAll(), opts.config.recheckSeconds * 1000);
     a.#timer.unref();
@@ -161,6 +172,7 @@ export class Agent {
     }
     for (const p of analysis.providers) this.#labels.set(p.identity, p.label);
     await this.#publishShared();
+    this.#contributions.zoneAnalysed(analysis);
   }
 
   /** Zones each peer shares with us (both listed ON), sent to its machine when they change. */
@@ -273,13 +285,14 @@ export class Agent {
   }
 
   /** Queues one message for the gateway; its outcome comes back on the inbox (#onSent). */
-  #send(peer: Fqdn, message: Message, ttlMs: number, ref: Record<string, string>): void {
-    if (this.#stopped) return;
-    const item = { peer, message, distributionId: newDistributionId(), expiresAt: Date.now() + ttlMs, ref };
+  #send(peer: Fqdn, message: Message, ttlMs: number, ref: Record<string, string>, distributionId = newDistributionId()): string {
+    if (this.#stopped) return distributionId;
+    const item = { peer, message, distributionId, expiresAt: Date.now() + ttlMs, ref };
     this.#o.broker.publish(this.#subjects.work(GATEWAY_QUEUE, peer), encodeOutbound(item)).catch((e: unknown) => {
       const reason = `not queued for the gateway: ${e instanceof Error ? e.message : String(e)}`;
       void this.#onSent({ peer, type: message.type, distributionId: item.distributionId, ok: false, reason, attempts: 0, ref, at: Date.now() });
     });
+    return distributionId;
   }
 
   #hello(peer: Fqdn, zone: Fqdn): void {
@@ -291,6 +304,8 @@ export class Agent {
     const d = this.#discovered.get(peer);
     if (d === undefined || d.expiresAt < Date.now()) this.#lookup(peer).catch(() => {});
     this.#send(peer, { type: 'beat', sender: this.#o.config.identity, recipient: peer, interval: this.#o.config.beatSeconds, zones, time: Date.now() }, this.#timing.beatMs, {});
+    // Contributions the peer has not confirmed yet go again (idempotent).
+    for (const zone of zones) this.#contributions.syncTo(zone, peer);
   }
 
   // ---- the gateway's inbox ----
@@ -307,6 +322,8 @@ export class Agent {
       await this.#submit(s.peer, { type: 'helloAnswer', zone, result: s.ok ? 'accepted' : 'retry', ...(s.ok ? {} : { reason: s.reason }), at: s.at });
     } else if (s.type === 'beat' && s.ok) {
       await this.#submit(s.peer, { type: 'beatConfirmed', at: s.at });
+    } else if (s.type === 'sync' && !s.ok) {
+      this.#contributions.syncNotDelivered((s.ref['zone'] ?? '') as Fqdn, s.peer);
     }
   }
 
@@ -315,6 +332,8 @@ export class Agent {
     const at = Date.now();
     if (a.message.type === 'hello') await this.#submit(a.sender, { type: 'helloReceived', zone: a.message.zone, at });
     else if (a.message.type === 'beat') await this.#submit(a.sender, { type: 'beatReceived', at });
+    else if (a.message.type === 'sync') await this.#contributions.syncReceived(a.sender, a.distributionId, a.message);
+    else if (a.message.type === 'confirm') this.#contributions.confirmReceived(a.sender, a.message);
   }
 
   // ---- views ----
@@ -339,7 +358,7 @@ export class Agent {
   }
 
   /** Every configured zone's analysis, for `ctl zones`. */
-  zones(): { zone: string; membership: string; providers: { label: string; identity: string; state: string; roles: string[] }[]; problems: string[] }[] {
+  zones(): { zone: string; membership: string; providers: { label: string; identity: string; state: string; roles: string[] }[]; problems: string[]; contribution: ReturnType<Contributions['view']> }[] {
     return this.#o.config.zones.map((z) => {
       const a = this.#analyses.get(z.name);
       return {
@@ -347,6 +366,7 @@ export class Agent {
         membership: a?.membership ?? 'unknown',
         providers: (a?.providers ?? []).map((p) => ({ label: p.label, identity: p.identity, state: p.state, roles: Object.entries(p.roles).filter(([, v]) => v).map(([k]) => k) })),
         problems: (a?.problems ?? []).map(problemText),
+        contribution: this.#contributions.view(z.name),
       };
     });
   }

@@ -66,7 +66,7 @@ export const DEFAULT_LAB: LabConfig = {
 export interface LabNats {
   readonly url: string;
   readonly namespace: string;
-  readonly credentials?: Partial<Record<'agent' | 'gateway', { user: string; pass: string }>>;
+  readonly credentials?: Partial<Record<'agent' | 'gateway' | 'combiner', { user: string; pass: string }>>;
 }
 
 export interface LabJson {
@@ -85,7 +85,7 @@ export interface LabJson {
     metrics: string;
     /** The gateway's own /metrics when it runs as its own process. */
     gatewayMetrics?: string;
-    pids: { agent: number; gateway: number };
+    pids: { agent: number; gateway: number; combiner?: number };
   }[];
 }
 
@@ -169,7 +169,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
   try {
     await mkdir(join(dir, 'owner'), { recursive: true });
     // Keys and ports per provider, so that the identity zones can name them before signing.
-    const ports = new Map<string, { gateway: Peer; notify: Peer; control: Peer; gatewayMetrics: Peer }>();
+    const ports = new Map<string, { gateway: Peer; notify: Peer; control: Peer; gatewayMetrics: Peer; combiner: Peer; nameserver: Peer }>();
     const keys = new Map<string, object>();
     const idZones: { origin: string; records: string[] }[] = [];
     for (const p of cfg.providers) {
@@ -180,7 +180,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
       await writeFileAtomic(join(dir, p.label, 'key.jwk'), `${JSON.stringify(priv)}\n`, { mode: 0o600 });
       const { d: _d, ...pub } = priv;
       const local = async (): Promise<Peer> => ({ address: '127.0.0.1', port: await freePort() });
-      const here = { gateway: await local(), notify: await local(), control: await local(), gatewayMetrics: await local() };
+      const here = { gateway: await local(), notify: await local(), control: await local(), gatewayMetrics: await local(), combiner: await local(), nameserver: await local() };
       ports.set(p.label, here);
       const id = parseName(p.identity);
       idZones.push({ origin: parentName(id) ?? id, records: identityRecords(id, { addresses: ['127.0.0.1'], port: here.gateway.port }, pub, 60) });
@@ -209,14 +209,18 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
     // The zone owner's primary.
     const ownerPort = await freePort();
     const zoneFiles: Record<string, string> = {};
-    const serveArgs = ['serve', '--listen', `127.0.0.1:${ownerPort}`];
+    // The providers' combiners transfer the owner's zones (loopback only).
+    const serveArgs = ['serve', '--listen', `127.0.0.1:${ownerPort}`, '--allow-transfer', '127.0.0.0/8'];
     for (const z of cfg.zones) {
       const file = join(dir, 'owner', `${parseName(z.name).slice(0, -1)}.zone`);
       await writeFile(file, ownerZoneText(z, cfg.providers));
       zoneFiles[parseName(z.name)] = file;
       serveArgs.push('--zone', `${file}:${parseName(z.name)}`);
     }
-    for (const p of cfg.providers) serveArgs.push('--notify', addr(ports.get(p.label)?.notify ?? { address: '127.0.0.1', port: 0 }));
+    for (const p of cfg.providers) {
+      const here = ports.get(p.label);
+      if (here !== undefined) serveArgs.push('--notify', addr(here.notify), '--notify', addr(here.combiner));
+    }
     const mpdns = opts.mpdns ?? join(import.meta.dirname, '..', '..', 'bin', 'mpdns');
     // MPDNS_EXIT_WITH_PARENT: the primary exits when the lab is gone, even after a SIGKILL.
     const owner: ChildProcess = spawn(mpdns, serveArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MPDNS_EXIT_WITH_PARENT: '1' } });
@@ -274,6 +278,9 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
         controlTokenFile: undefined,
         notify: here.notify,
         gatewayMetrics: opts.processes === true ? here.gatewayMetrics : undefined,
+        combiner: here.combiner,
+        nameserver: undefined,
+        nameservers: p.nameservers.map((n) => parseName(n)),
         beatSeconds: opts.beatSeconds ?? 2,
         recheckSeconds: 10,
         zones: cfg.zones.map((z) => ({ name: parseName(z.name), primary: ownerPeer })),

@@ -6,6 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseName } from '../../dns/name.ts';
+import { query } from '../../dns/net/client.ts';
+import type { Peer } from '../../dns/net/transport.ts';
+import { RRType } from '../../dns/types.ts';
 import type { PeerView } from '../agent/agent.ts';
 import type { ProviderConfig } from '../config.ts';
 
@@ -107,7 +111,7 @@ export interface ProviderRunner {
   stop(): Promise<void>;
   /** Its agent's view of its peers; undefined while the agent is not running or not answering. */
   peers(): Promise<PeerView[] | undefined>;
-  pids(): { agent: number; gateway: number };
+  pids(): { agent: number; gateway: number; combiner?: number };
 }
 
 export interface ProcessRunnerOptions {
@@ -117,13 +121,20 @@ export interface ProcessRunnerOptions {
   readonly configFile: string;
   readonly config: ProviderConfig;
   /** Environment of both roles: MPDNS_NATS_URL and, per role, credentials. */
-  readonly env: (role: 'agent' | 'gateway') => NodeJS.ProcessEnv;
+  readonly env: (role: 'agent' | 'gateway' | 'combiner') => NodeJS.ProcessEnv;
   readonly logDir: string;
   /** The agent's `--inspect` URL. */
   readonly inspect?: string;
   /** Called when a role started again (lab.json is rewritten). */
   readonly restarted: () => void;
 }
+
+/** A DNS listener answers (any RCODE: the zone may not be loaded yet). */
+const answers = async (at: Peer): Promise<boolean> =>
+  query(at, parseName('.'), RRType.SOA, { timeoutMs: 500, attempts: 1 }).then(
+    () => true,
+    () => false,
+  );
 
 const httpOk = async (url: string): Promise<boolean> => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
 
@@ -132,7 +143,7 @@ export function processRunner(o: ProcessRunnerOptions): ProviderRunner {
   const control = `http://${o.config.control.address}:${o.config.control.port}`;
   const metrics = o.config.gatewayMetrics === undefined ? undefined : `http://${o.config.gatewayMetrics.address}:${o.config.gatewayMetrics.port}/metrics`;
   let starting = true;
-  const role = (name: 'agent' | 'gateway', ready: () => Promise<boolean>): RoleProcess =>
+  const role = (name: 'agent' | 'gateway' | 'combiner', ready: () => Promise<boolean>): RoleProcess =>
     new RoleProcess({
       name: `${o.label} ${name}`,
       command: o.mpdns,
@@ -146,17 +157,19 @@ export function processRunner(o: ProcessRunnerOptions): ProviderRunner {
     });
   const gateway = role('gateway', () => (metrics === undefined ? Promise.resolve(true) : httpOk(metrics)));
   const agent = role('agent', () => httpOk(`${control}/peers`));
+  const combinerAt = o.config.combiner;
+  const combiner = combinerAt === undefined ? undefined : role('combiner', () => answers(combinerAt));
   return {
     start: async () => {
       starting = true;
       try {
-        await Promise.all([gateway.start(), agent.start()]);
+        await Promise.all([gateway.start(), agent.start(), combiner?.start()]);
       } finally {
         starting = false;
       }
     },
     stop: async () => {
-      await Promise.all([agent.stop(), gateway.stop()]);
+      await Promise.all([agent.stop(), gateway.stop(), combiner?.stop()]);
     },
     peers: async () => {
       try {
@@ -166,6 +179,6 @@ export function processRunner(o: ProcessRunnerOptions): ProviderRunner {
         return undefined;
       }
     },
-    pids: () => ({ agent: agent.pid, gateway: gateway.pid }),
+    pids: () => ({ agent: agent.pid, gateway: gateway.pid, ...(combiner !== undefined ? { combiner: combiner.pid } : {}) }),
   };
 }

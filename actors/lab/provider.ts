@@ -1,9 +1,10 @@
-// One provider's roles in one process on one broker: its gateway and its agent (with the agent's
-// NOTIFY listener and control endpoint). The lab runs one of these per provider unless
+// One provider's roles in one process on one broker: its combiner (when configured), its gateway
+// and its agent (with the agent's NOTIFY listener and control endpoint). The lab runs one of these per provider unless
 // `--processes` asks for each role as its own process; `mpdns provider` runs one.
 import type { Peer } from '../../dns/net/transport.ts';
 import type { Agent } from '../agent/agent.ts';
 import { startAgentRole, type AgentRoleOptions } from '../agent/role.ts';
+import { Combiner } from '../combiner/combiner.ts';
 import { startGateway } from '../gateway/gateway.ts';
 import type { ProviderRunner } from './processes.ts';
 
@@ -18,20 +19,24 @@ export interface ProviderRoles {
 export type ProviderRolesOptions = AgentRoleOptions;
 
 export async function startProviderRoles(o: ProviderRolesOptions): Promise<ProviderRoles> {
-  // The gateway first: the agent's first HELLOs are queued for it at once.
-  const gateway = await startGateway({ config: o.config, own: o.own, broker: o.broker, metrics: o.metrics, logger: o.logger.child({ role: 'gateway' }) });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => {});
+  };
   try {
+    // The combiner (when configured) and the gateway first: the agent's first UPDATEs and HELLOs
+    // go to them at once.
+    if (o.config.combiner !== undefined) {
+      const combiner = await Combiner.start({ config: o.config, broker: o.broker, metrics: o.metrics, logger: o.logger.child({ role: 'combiner' }) });
+      stops.push(() => combiner.stop());
+    }
+    const gateway = await startGateway({ config: o.config, own: o.own, broker: o.broker, metrics: o.metrics, logger: o.logger.child({ role: 'gateway' }) });
+    stops.push(() => gateway.stop());
     const agent = await startAgentRole({ ...o, logger: o.logger.child({ role: 'agent' }) });
-    return {
-      agent: agent.agent,
-      control: agent.control,
-      stop: async () => {
-        await agent.stop().catch(() => {});
-        await gateway.stop().catch(() => {});
-      },
-    };
+    stops.push(() => agent.stop());
+    return { agent: agent.agent, control: agent.control, stop };
   } catch (e) {
-    await gateway.stop().catch(() => {});
+    await stop();
     throw e;
   }
 }
