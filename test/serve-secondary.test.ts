@@ -18,10 +18,13 @@ const REPO = join(import.meta.dirname, '..');
 const BIN = join(REPO, 'bin', 'mpdns');
 const skip = haveBinary('kdig') ? false : 'kdig is not installed';
 
-function zoneText(serial: number, www: string): string {
+const KEY = 'xfr-key.:hmac-sha256:aW50ZXJvcC10ZXN0LWtleS1mb3ItbXBkbnMtc2VydmUhIQ==';
+
+/** The zone; `timers` are the SOA's refresh, retry, expire and minimum. */
+function zoneText(serial: number, www: string, timers = '3600 600 86400 300'): string {
   return `$ORIGIN ${ZONE}
 $TTL 300
-@    IN SOA ns1 hostmaster ${serial} 3600 600 86400 300
+@    IN SOA ns1 hostmaster ${serial} ${timers}
 @    NS  ns1
 ns1  A   127.0.0.1
 www  A   ${www}
@@ -107,6 +110,37 @@ test('serve --secondary: transfers, follows NOTIFY → IXFR down a chain, outliv
   assert.equal(await serial(p2), 2024010102);
   assert.equal(await www(p2), '192.0.2.81');
   assert.equal(await www(p3), '192.0.2.81');
+});
+
+test('serve --secondary-tsig: signed SOA checks and transfers, signed NOTIFY in', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir.path, 'signed.zone');
+  writeFileSync(file, zoneText(7, '192.0.2.7'));
+  const [p1, p2] = [await freePort(), await freePort()];
+  // No --allow-transfer: the primary transfers only to TSIG-signed requests.
+  const primary = serve('tsig-primary', ['--zone', file, '--listen', `127.0.0.1:${p1}`, '--tsig', KEY, '--notify', `127.0.0.1:${p2}`]);
+  await servesSerial(p1, 7, [primary]);
+  const second = serve('tsig-second', ['--secondary', `${ZONE}@127.0.0.1:${p1}`, '--listen', `127.0.0.1:${p2}`, '--tsig', KEY, '--secondary-tsig', 'xfr-key.']);
+  await servesSerial(p2, 7, [primary, second]);
+  writeFileSync(file, zoneText(8, '192.0.2.8'));
+  primary.proc.kill('SIGHUP');
+  await servesSerial(p2, 8, [primary, second]);
+  assert.equal(await www(p2), '192.0.2.8');
+  assert.match(primary.output(), /"tsig":"xfr-key\."[^\n]*"zone transfer"/);
+  await Promise.all([primary.stop(), second.stop()]);
+});
+
+test('serve --secondary: SERVFAIL after the SOA expire time without the primary', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir.path, 'short.zone');
+  writeFileSync(file, zoneText(3, '192.0.2.3', '1 1 3 60'));
+  const [p1, p2] = [await freePort(), await freePort()];
+  const primary = serve('short-primary', ['--zone', file, '--listen', `127.0.0.1:${p1}`, '--allow-transfer', '127.0.0.1']);
+  await servesSerial(p1, 3, [primary]);
+  const second = serve('short-second', ['--secondary', `${ZONE}@127.0.0.1:${p1}`, '--listen', `127.0.0.1:${p2}`]);
+  await servesSerial(p2, 3, [primary, second]);
+  await primary.stop();
+  await pollUntil('SERVFAIL after expire', async () => (await kdig('127.0.0.1', p2, ZONE, 'SOA')).status === 'SERVFAIL', { timeoutMs: 30_000, intervalMs: 200 });
+  assert.match(second.output(), /"zone expired/);
+  await second.stop();
 });
 
 test('serve --secondary: a primary that never answers leaves the zone SERVFAIL', { skip, timeout: 60_000 }, async () => {
