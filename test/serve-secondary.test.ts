@@ -5,7 +5,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './support/ports.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
@@ -159,6 +159,41 @@ test('serve --secondary: a primary that never answers leaves the zone SERVFAIL',
   assert.equal((await kdig('127.0.0.1', port, 'other.example.', 'SOA')).status, 'REFUSED');
   assert.match((await kdig('127.0.0.1', port, ZONE, 'AXFR')).raw, /SERVFAIL/);
   await d.stop();
+});
+
+test('serve --secondary of NSD, with TSIG', { skip: skip || (haveBinary('nsd') ? false : 'nsd is not installed'), timeout: 60_000 }, async () => {
+  const nsdDir = join(dir.path, 'nsd');
+  mkdirSync(nsdDir);
+  writeFileSync(join(nsdDir, 'customer.zone'), zoneText(11, '192.0.2.11'));
+  const [p1, p2] = [await freePort(), await freePort()];
+  const [keyName, alg, secret] = KEY.split(':') as [string, string, string];
+  writeFileSync(join(nsdDir, 'nsd.conf'), `server:
+  ip-address: 127.0.0.1@${p1}
+  username: ""
+  chroot: ""
+  zonesdir: "${nsdDir}"
+  xfrdfile: "${nsdDir}/xfrd.state"
+  zonelistfile: "${nsdDir}/zone.list"
+  database: ""
+  pidfile: "${nsdDir}/nsd.pid"
+remote-control:
+  control-enable: no
+key:
+  name: "${keyName}"
+  algorithm: ${alg}
+  secret: "${secret}"
+zone:
+  name: ${ZONE}
+  zonefile: "${nsdDir}/customer.zone"
+  provide-xfr: 127.0.0.1 ${keyName}
+`);
+  const nsd = startDaemon('nsd', '/usr/sbin/nsd', ['-d', '-c', join(nsdDir, 'nsd.conf')]);
+  daemons.push(nsd);
+  await servesSerial(p1, 11, [nsd]);
+  const second = serve('nsd-second', ['--secondary', `${ZONE}@127.0.0.1:${p1}`, '--listen', `127.0.0.1:${p2}`, '--tsig', KEY, '--secondary-tsig', keyName]);
+  await servesSerial(p2, 11, [nsd, second]);
+  assert.equal(await www(p2), '192.0.2.11');
+  await Promise.all([nsd.stop(), second.stop()]);
 });
 
 test('serve --secondary: bad flags are one usage error each', () => {
