@@ -2,12 +2,19 @@
 // refresh interval (retry after a failure), transfers by IXFR (falling back to AXFR) when the
 // serial grew, stops serving after expire without contact, and transfers at once on NOTIFY.
 // Keeps the zone's records and emits change events (the combiner's inbound zone uses this).
+// SecondaryZone serves those records (`mpdns serve --secondary`): SERVFAIL until the first
+// transfer and after expire, each new serial journalled for IXFR out.
 import { EventEmitter } from 'node:events';
 import type { Fqdn } from '../name.ts';
 import type { RR } from '../rr.ts';
-import { RRType } from '../types.ts';
+import { Rcode, RRType } from '../types.ts';
 import type { TsigKey } from '../tsig.ts';
+import { zoneFromRecords, type ZoneDiff } from '../zone.ts';
+import type { SourceAnswer, SourceQueryOptions, ZoneSource } from '../zone-source.ts';
 import { axfr, ixfr, soaSerialOf, type TransferResult } from './client.ts';
+import { NetError } from './errors.ts';
+import type { JournalLimits } from './journal.ts';
+import { PrimaryZone, type UpdateOutcome } from './primary.ts';
 import type { Peer } from './transport.ts';
 import type { ServerLogger } from './server.ts';
 import { soaSerial, soaTimers } from '../rdata/soa.ts';
@@ -42,6 +49,9 @@ function rrKey(rr: RR): string {
   return `${rr.name}|${rr.type}|${rr.class}|${Buffer.from(rr.rdata).toString('hex')}`;
 }
 
+/** Seconds between tries while the zone was never transferred (no SOA retry timer yet). */
+const BOOTSTRAP_RETRY_S = 10;
+
 function serialGreater(a: number, b: number): boolean {
   return a !== b && ((a > b && a - b < 0x80000000) || (a < b && b - a > 0x80000000));
 }
@@ -50,7 +60,8 @@ export class Secondary extends EventEmitter<SecondaryEvents> {
   #records = new Map<string, RR>();
   #soa: RR | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #expireAt: number | undefined;
+  /** When the primary last answered (ms since the epoch); expire counts from here. */
+  #lastContact: number | undefined;
   #running = false;
   #busy: Promise<void> | undefined;
   #again = false;
@@ -150,7 +161,7 @@ export class Secondary extends EventEmitter<SecondaryEvents> {
         result ??= await axfr(o.primary, o.zone, xfrOpts);
         this.#apply(result);
       }
-      this.#expireAt = undefined;
+      this.#lastContact = Date.now();
       this.#expired = false;
       const t = this.#soa === undefined ? undefined : soaTimers(this.#soa.rdata);
       this.#schedule(this.#interval(t?.refresh ?? 3600));
@@ -159,13 +170,13 @@ export class Secondary extends EventEmitter<SecondaryEvents> {
       o.logger?.warn({ zone: o.zone, err: String(err) }, 'refresh failed');
       const t = this.#soa === undefined ? undefined : soaTimers(this.#soa.rdata);
       if (t !== undefined) {
-        this.#expireAt ??= Date.now() + t.expire * 1000;
-        if (Date.now() >= this.#expireAt && !this.#expired) {
+        this.#lastContact ??= Date.now();
+        if (Date.now() >= this.#lastContact + t.expire * 1000 && !this.#expired) {
           this.#expired = true;
           this.emit('expired', o.zone);
         }
       }
-      this.#schedule(this.#interval(t?.retry ?? 60));
+      this.#schedule(this.#interval(t?.retry ?? BOOTSTRAP_RETRY_S));
     }
   }
 
@@ -199,5 +210,80 @@ export class Secondary extends EventEmitter<SecondaryEvents> {
       }
     }
     this.emit('change', { zone: this.options.zone, fromSerial: from, serial: result.serial, kind: 'ixfr', removed: removedAll, added: addedAll });
+  }
+}
+
+/** A SecondaryZone asked for its SOA or records before the first transfer or after expire. */
+export class ZoneNotLoadedError extends NetError {
+  override name = 'ZoneNotLoadedError';
+}
+
+export type LoadOutcome = UpdateOutcome | { readonly result: 'loaded'; readonly serial: number };
+
+/**
+ * A Secondary's zone as a ZoneSource: SERVFAIL (RFC 1035 §4.1.1: not loaded, as NSD and Knot
+ * answer) until the first transfer and after expire; otherwise a PrimaryZone whose journal gets
+ * each new serial, so IXFR out works and downstream secondaries can follow. Call `load()` on
+ * each `change` of the Secondary.
+ */
+export class SecondaryZone implements ZoneSource {
+  #zone: PrimaryZone | undefined;
+
+  constructor(
+    readonly secondary: Secondary,
+    readonly limits: JournalLimits = {},
+  ) {}
+
+  get origin(): Fqdn {
+    return this.secondary.options.zone;
+  }
+
+  /** Serving: transferred at least once and not expired. */
+  get available(): boolean {
+    return this.#zone !== undefined && !this.secondary.expired;
+  }
+
+  /** The served serial; 0 before the first transfer. */
+  get serial(): number {
+    return this.#zone?.serial ?? 0;
+  }
+
+  soa(): RR {
+    return this.#served().soa();
+  }
+
+  query(qname: Fqdn, qtype: number, opts: SourceQueryOptions): SourceAnswer {
+    if (this.#zone === undefined || this.secondary.expired) {
+      return { rcode: Rcode.SERVFAIL, aa: false, answer: [], authority: [], additional: [] };
+    }
+    return this.#zone.query(qname, qtype, opts);
+  }
+
+  records(): Iterable<RR> {
+    return this.#served().records();
+  }
+
+  diffsSince(serial: number): readonly ZoneDiff[] | undefined {
+    return this.#zone?.diffsSince(serial);
+  }
+
+  /**
+   * Serves the Secondary's current records, journalling the difference from what was served.
+   * Throws ZoneError when they are not a valid zone (what was served stays served).
+   */
+  load(): LoadOutcome {
+    const next = zoneFromRecords(this.origin, this.secondary.records());
+    if (this.#zone === undefined) {
+      this.#zone = new PrimaryZone(next, this.limits);
+      return { result: 'loaded', serial: next.serial };
+    }
+    return this.#zone.update(next);
+  }
+
+  #served(): PrimaryZone {
+    if (this.#zone === undefined || this.secondary.expired) {
+      throw new ZoneNotLoadedError(`zone ${this.origin} is not loaded (no transfer yet, or expired)`);
+    }
+    return this.#zone;
   }
 }

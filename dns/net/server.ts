@@ -324,6 +324,11 @@ export class DnsServer {
       await this.#reply(msg, ctx, send, tsig, { rcode, question: msg.question });
       return;
     }
+    // A zone that cannot answer for its own SOA (a secondary not transferred yet, or expired).
+    if (zone.query(zone.origin, RRType.SOA, { dnssecOk: false }).rcode === Rcode.SERVFAIL) {
+      await this.#reply(msg, ctx, send, tsig, { rcode: Rcode.SERVFAIL, question: msg.question });
+      return;
+    }
     if (ctx.transport === 'udp') {
       if (q.type === RRType.AXFR) {
         await this.#reply(msg, ctx, send, tsig, { rcode: Rcode.FORMERR, question: msg.question });
