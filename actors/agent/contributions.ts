@@ -78,6 +78,11 @@ export class Contributions {
 
   /** A zone's analysis changed (or was read again): recompute our contribution and push it. */
   zoneAnalysed(a: HsyncAnalysis): void {
+    // What a peer confirmed no longer holds once it, or we, left the zone: its combiner purged
+    // it (or ours purged us), so a return starts from nothing and everything is sent again.
+    const on = new Set(a.membership === 'on' ? a.peers.filter((p) => p.state === 'ON').map((p) => p.identity) : []);
+    for (const [k, d] of this.#delivered) if (k.startsWith(`${a.zone} `) && !on.has(d.peer)) this.#delivered.delete(k);
+    if (a.membership !== 'on') this.#local.delete(a.zone);
     const me = a.providers.find((p) => p.identity === this.#o.self);
     const contributes = a.membership === 'on' && a.params.nsmgmt === 'agent' && me?.roles.server === true && this.#o.nameservers.length > 0;
     if (!contributes) {

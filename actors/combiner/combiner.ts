@@ -22,7 +22,7 @@ import { Rcode, RRType } from '../../dns/types.ts';
 import { zoneFromRecords } from '../../dns/zone.ts';
 import { combineZone, nextVersion, type Served } from '../../protocol/combine.ts';
 import type { GateOptions } from '../../protocol/combiner-gates.ts';
-import { applyUpdate, emptyStore, loadStore, serialiseContribution, contributionOf, originators, type ContributionStore, type RecordResult } from '../../protocol/contributions.ts';
+import { applyUpdate, emptyStore, loadStore, serialiseContribution, contributionOf, originators, purgeOriginator, type ContributionStore, type RecordResult } from '../../protocol/contributions.ts';
 import { analyseHsync, type HsyncAnalysis } from '../../protocol/hsync-analysis.ts';
 import type { ZoneData } from '../../protocol/messages.ts';
 import type { ProviderConfig, ZoneConfig } from '../config.ts';
@@ -196,7 +196,16 @@ export class Combiner {
   async #rebuild(st: ZoneState): Promise<void> {
     const owner = st.secondary.records();
     if (!owner.some((rr) => rr.type === RRType.SOA)) return;
-    const combined = combineZone({ owner, store: st.store, analysis: this.#analysis(st, owner), options: GATES });
+    const analysis = this.#analysis(st, owner);
+    // A provider the owner removed from HSYNC, or set OFF, loses its contributions.
+    const listedOn = new Set(analysis.providers.filter((p) => p.state === 'ON').map((p) => p.identity));
+    for (const o of originators(st.store)) {
+      if (listedOn.has(o) || analysis.providers.length === 0) continue;
+      st.store = purgeOriginator(st.store, o);
+      await this.#saveContribution(st, o);
+      this.#o.logger.info({ zone: st.config.name, originator: o }, 'contributions purged: the provider is no longer listed ON');
+    }
+    const combined = combineZone({ owner, store: st.store, analysis, options: GATES });
     const v = nextVersion(st.served, combined);
     if (!v.changed && st.source !== undefined) return;
     // Persist the serial before serving it, so a restart never serves a lower one.

@@ -25,7 +25,7 @@ import type { Logger } from '../logger.ts';
 import { Metrics } from '../metrics.ts';
 import { waitForAnswer } from './answering.ts';
 import { freePort } from './ports.ts';
-import { processRunner, type ProviderRunner } from './processes.ts';
+import { nameserverProcess, processRunner, type ProviderRunner, type RoleProcess } from './processes.ts';
 import { inProcessRunner } from './provider.ts';
 import { startUnbound, type Resolver } from './unbound.ts';
 import { startSignedWorld, type SignedWorld } from './world.ts';
@@ -85,7 +85,9 @@ export interface LabJson {
     metrics: string;
     /** The gateway's own /metrics when it runs as its own process. */
     gatewayMetrics?: string;
-    pids: { agent: number; gateway: number; combiner?: number };
+    /** Where every nameserver name of this provider is served (its nameserver process). */
+    nameserver: string;
+    pids: { agent: number; gateway: number; combiner: number; nameserver: number };
   }[];
 }
 
@@ -248,6 +250,11 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
     const inspector = opts.inspect === undefined || opts.processes === true ? undefined : createHostInspector(opts.inspect);
     if (inspector !== undefined) stops.push(() => inspector.stop());
     const runners = new Map<string, ProviderRunner>();
+    const nameservers = new Map<string, RoleProcess>();
+    const pidsOf = (label: string): LabJson['providers'][number]['pids'] => {
+      const r = runners.get(label)?.pids() ?? { agent: 0, gateway: 0 };
+      return { agent: r.agent, gateway: r.gateway, combiner: r.combiner ?? process.pid, nameserver: nameservers.get(label)?.pid ?? 0 };
+    };
     const providers: LabJson['providers'][number][] = [];
     const json: LabJson = {
       broker: opts.nats ?? (opts.natsFor !== undefined ? 'nats' : 'embedded'),
@@ -260,7 +267,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
     let complete = false;
     const writeJson = async (): Promise<void> => {
       if (!complete) return;
-      for (const p of json.providers) p.pids = runners.get(p.label)?.pids() ?? p.pids;
+      for (const p of json.providers) p.pids = pidsOf(p.label);
       await writeFileAtomic(join(dir, 'lab.json'), `${JSON.stringify(json, null, 2)}\n`);
     };
     for (const p of cfg.providers) {
@@ -279,7 +286,7 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
         notify: here.notify,
         gatewayMetrics: opts.processes === true ? here.gatewayMetrics : undefined,
         combiner: here.combiner,
-        nameserver: undefined,
+        nameserver: here.nameserver,
         nameservers: p.nameservers.map((n) => parseName(n)),
         beatSeconds: opts.beatSeconds ?? 2,
         recheckSeconds: 10,
@@ -312,6 +319,18 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
       runners.set(p.label, runner);
       stops.push(() => runner.stop());
       await runner.start();
+      const nameserver = nameserverProcess({
+        label: p.label,
+        mpdns,
+        zones: cfg.zones.map((z) => parseName(z.name)),
+        combiner: here.combiner,
+        listen: here.nameserver,
+        logDir: join(dir, p.label),
+        restarted: () => void writeJson().catch(() => {}),
+      });
+      nameservers.set(p.label, nameserver);
+      stops.push(() => nameserver.stop());
+      await nameserver.start();
       const control = `http://${addr(here.control)}`;
       providers.push({
         label: p.label,
@@ -321,7 +340,8 @@ async function startLabOnce(opts: LabOptions): Promise<Lab> {
         control,
         metrics: `${control}/metrics`,
         ...(config.gatewayMetrics !== undefined ? { gatewayMetrics: `http://${addr(config.gatewayMetrics)}/metrics` } : {}),
-        pids: runner.pids(),
+        nameserver: addr(here.nameserver),
+        pids: pidsOf(p.label),
       });
       say(`${p.label}: agent ${config.identity}, gateway ${addr(here.gateway)}, control ${addr(here.control)}${opts.processes === true ? ` (pids ${runner.pids().agent}, ${runner.pids().gateway})` : ''}`);
     }

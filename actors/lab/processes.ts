@@ -182,3 +182,37 @@ export function processRunner(o: ProcessRunnerOptions): ProviderRunner {
     pids: () => ({ agent: agent.pid, gateway: gateway.pid, ...(combiner !== undefined ? { combiner: combiner.pid } : {}) }),
   };
 }
+
+export interface NameserverOptions {
+  readonly label: string;
+  readonly mpdns: string;
+  readonly zones: readonly string[];
+  /** The provider's combiner: the primary the nameserver transfers from. */
+  readonly combiner: Peer;
+  readonly listen: Peer;
+  readonly logDir: string;
+  readonly restarted: () => void;
+}
+
+/**
+ * A provider's nameserver: `mpdns serve --secondary ZONE@COMBINER` for every zone, its own
+ * process, so a combiner that dies never stops the provider answering. Lab nameservers allow
+ * AXFR from loopback (for kdig and the tests).
+ */
+export function nameserverProcess(o: NameserverOptions): RoleProcess {
+  const args = ['serve', '--listen', `${o.listen.address}:${o.listen.port}`, '--allow-transfer', '127.0.0.0/8'];
+  for (const z of o.zones) args.push('--secondary', `${z}@${o.combiner.address}:${o.combiner.port}`);
+  let first = true;
+  return new RoleProcess({
+    name: `${o.label} nameserver`,
+    command: o.mpdns,
+    args,
+    env: process.env,
+    logFile: join(o.logDir, 'nameserver.log'),
+    ready: () => answers(o.listen),
+    started: () => {
+      if (!first) o.restarted();
+      first = false;
+    },
+  });
+}
