@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pino from 'pino';
+import { converged } from '../actors/lab/converged.ts';
 import { DEFAULT_LAB, startLab, type Lab, type LabJson } from '../actors/lab/lab.ts';
 import { startNatsServer, type NatsServer } from './support/nats.ts';
 import { pollUntil } from './support/poll.ts';
@@ -38,7 +39,7 @@ const stateAt = async (viewer: string, peer: string): Promise<string | undefined
 /** The role logs, for a failure's message. */
 async function logs(): Promise<string> {
   const out: string[] = [];
-  for (const l of THREE) for (const r of ['agent', 'gateway']) out.push(`--- ${l} ${r}\n${(await readFile(join(dir.path, l, `${r}.log`), 'utf8').catch(() => '')).split('\n').filter((x) => !x.includes('"level":30')).slice(-8).join('\n')}`);
+  for (const l of THREE) for (const r of ['agent', 'gateway', 'combiner', 'nameserver']) out.push(`--- ${l} ${r}\n${(await readFile(join(dir.path, l, `${r}.log`), 'utf8').catch(() => '')).split('\n').filter((x) => !x.includes('"level":30')).slice(-8).join('\n')}`);
   return out.join('\n');
 }
 
@@ -55,16 +56,24 @@ async function mutuallyOperational(what: string): Promise<void> {
   });
 }
 
-test('lab --processes: every role is its own process, and the three providers reach mutual OPERATIONAL', async () => {
+test('lab --processes: every role is its own process; the three providers reach mutual OPERATIONAL and converge', async () => {
   const json = await labJson();
   assert.equal(json.processes, true);
   const pids = json.providers.flatMap((p) => [p.pids.agent, p.pids.gateway]);
-  assert.equal(new Set(pids).size, 6, 'six distinct processes');
+  const all = json.providers.flatMap((p) => [p.pids.agent, p.pids.gateway, p.pids.combiner, p.pids.nameserver]);
+  assert.equal(new Set(all).size, 12, 'twelve distinct processes');
   for (const pid of pids) {
     assert.notEqual(pid, process.pid);
     assert.ok(alive(pid), `pid ${pid} runs`);
   }
   await mutuallyOperational('mutual OPERATIONAL with every role in its own process');
+  // And they sync: every contribution served by its combiner and confirmed by every peer, the
+  // same NS RRset at every nameserver.
+  const running = lab;
+  assert.ok(running !== undefined);
+  await pollUntil('converged with every role in its own process', () => converged(DEFAULT_LAB, running.json), { timeoutMs: 90_000, intervalMs: 200 }).catch(async (e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${await logs()}`);
+  });
 });
 
 test('lab --processes: a SIGKILLed gateway and agent are started again and lab.json names them', async () => {
