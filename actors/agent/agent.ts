@@ -320,6 +320,7 @@ export class Agent {
     if (s.type === 'hello') {
       const zone = s.ref['zone'] ?? '';
       await this.#submit(s.peer, { type: 'helloAnswer', zone, result: s.ok ? 'accepted' : 'retry', ...(s.ok ? {} : { reason: s.reason }), at: s.at });
+      if (s.ok) this.#contributions.requestFrom(s.peer, zone as Fqdn);
     } else if (s.type === 'beat' && s.ok) {
       await this.#submit(s.peer, { type: 'beatConfirmed', at: s.at });
     } else if (s.type === 'sync' && !s.ok) {
@@ -331,7 +332,12 @@ export class Agent {
     this.#o.metrics.inc('mpdns_messages_received_total', 'Messages accepted from peers by type', { type: a.message.type });
     const at = Date.now();
     if (a.message.type === 'hello') await this.#submit(a.sender, { type: 'helloReceived', zone: a.message.zone, at });
-    else if (a.message.type === 'beat') await this.#submit(a.sender, { type: 'beatReceived', at });
+    else if (a.message.type === 'beat') {
+      const was = peerStateName((await this.#host.view(a.sender, PEER_ID))?.value);
+      await this.#submit(a.sender, { type: 'beatReceived', at });
+      // Back from INTERRUPTED: ask for its contributions again.
+      if (was === 'INTERRUPTED') for (const zone of this.#sharedZones.get(a.sender) ?? []) this.#contributions.requestFrom(a.sender, zone);
+    } else if (a.message.type === 'rfi') this.#contributions.rfiReceived(a.sender, a.message.zone);
     else if (a.message.type === 'sync') await this.#contributions.syncReceived(a.sender, a.distributionId, a.message);
     else if (a.message.type === 'confirm') this.#contributions.confirmReceived(a.sender, a.message);
   }

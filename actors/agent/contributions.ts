@@ -4,7 +4,10 @@
 //     peer sharing the zone as a SYNC, until each confirmed the current version;
 //   - a SYNC from a peer becomes an UPDATE to the local combiner, and the combiner's per-record
 //     result goes back to the peer as the final CONFIRM under the SYNC's distribution id;
-//   - a final CONFIRM from a peer marks what that peer's combiner did with our records.
+//   - a final CONFIRM from a peer marks what that peer's combiner did with our records;
+//   - an RFI (request for information) makes us send our contribution again; we send one to a
+//     peer once our HELLO to it is accepted (start-up, joining) and when it recovers from
+//     INTERRUPTED, so our combiner has everything even if it lost something meanwhile.
 // Every step is idempotent (a SYNC carries a `replace`), so retries after losses or restarts
 // are safe: unconfirmed deliveries are simply sent again at the peer's next BEAT.
 import { createHash } from 'node:crypto';
@@ -13,7 +16,7 @@ import type { Broker } from '../../broker/types.ts';
 import type { Fqdn } from '../../dns/name.ts';
 import { confirmLists } from '../../protocol/contributions.ts';
 import type { HsyncAnalysis } from '../../protocol/hsync-analysis.ts';
-import type { Confirm, ConfirmStatus, Message, ZoneData } from '../../protocol/messages.ts';
+import type { Confirm, ConfirmStatus, Message, Rfi, ZoneData } from '../../protocol/messages.ts';
 import { COMBINER_UPDATE, type UpdateReply } from '../combiner/combiner.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -109,6 +112,20 @@ export class Contributions {
     const message: ZoneData = { ...own.update, type: 'sync', recipient: peer, time: Date.now() };
     const distId = this.#o.send(peer, message, SYNC_PATIENCE_MS, { zone });
     this.#pending.set(distId, { zone, peer, digest: own.digest, since: Date.now() });
+  }
+
+  /** A peer's RFI: it wants our contribution again (it restarted, joined or lost it). */
+  rfiReceived(peer: Fqdn, zone: Fqdn): void {
+    const k = key(zone, peer);
+    this.#delivered.delete(k);
+    this.#inflight.delete(k);
+    this.syncTo(zone, peer);
+  }
+
+  /** Asks `peer` to send its contribution to `zone` again (RFI SYNC). */
+  requestFrom(peer: Fqdn, zone: Fqdn): void {
+    const rfi: Rfi = { type: 'rfi', originator: this.#o.self, recipient: peer, zone, rfiType: 'SYNC', rfiSubtype: '', nonce: '', time: Date.now() };
+    this.#o.send(peer, rfi, SYNC_PATIENCE_MS, { zone });
   }
 
   /** The gateway gave up on a SYNC: try again at the next BEAT. */
