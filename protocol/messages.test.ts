@@ -46,3 +46,15 @@ test('message decode: a __proto__ owner stays data', () => {
   if (m.type === 'update') assert.deepEqual(Object.keys(m.records), ['__proto__']);
   assert.equal(({} as Record<string, unknown>)['x'], undefined);
 });
+
+test('hello: the combiner transfer endpoint (addresses, port) round-trips, TDNS keys; a bad address is refused', () => {
+  const bytes = new TextEncoder().encode(JSON.stringify({ MessageType: 'hello', MyIdentity: 'agent.alpha.example.', YourIdentity: 'agent.echo.example.', Zone: 'customer.zone.', Time: '2026-12-04T10:00:00Z', addresses: ['127.0.0.1', '::1'], port: 5399 }));
+  const m = decodeMessage(bytes);
+  assert.ok(m.type === 'hello');
+  assert.deepEqual([m.addresses, m.port], [['127.0.0.1', '::1'], 5399]);
+  assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  const plain = decodeMessage(new TextEncoder().encode(JSON.stringify({ MessageType: 'hello', MyIdentity: 'a.example.', YourIdentity: 'b.example.', Zone: 'z.', Time: '2026-12-04T10:00:00Z' })));
+  assert.ok(plain.type === 'hello' && plain.addresses === undefined && plain.port === undefined);
+  const bad = new TextEncoder().encode(JSON.stringify({ MessageType: 'hello', MyIdentity: 'a.example.', YourIdentity: 'b.example.', Zone: 'z.', Time: '2026-12-04T10:00:00Z', addresses: ['ns.example.'] }));
+  assert.throws(() => decodeMessage(bad), (e: unknown) => e instanceof MessageError && /addresses\[0\]/.test(e.message));
+});

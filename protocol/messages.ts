@@ -5,6 +5,7 @@
 // RFC 3339 on the wire (the confirm's `timestamp` is Unix seconds, as TDNS writes it).
 import { parseUserName, type Fqdn } from '../dns/name.ts';
 import { DnsError } from '../dns/errors.ts';
+import { parseIpv4, parseIpv6 } from '../dns/rdata/text.ts';
 import { MessageError } from './errors.ts';
 
 /** Largest message body accepted (bytes of JSON); larger payloads are refused before parsing. */
@@ -23,6 +24,12 @@ export interface Hello {
   /** The zone whose HSYNC made the sender say hello (one per message). */
   readonly zone: Fqdn;
   readonly time: number;
+  /**
+   * Where the sender's combiner serves its zones for transfer (TDNS's hello `addresses` and
+   * `port`): a provider whose HSYNC upstream is the sender transfers from there.
+   */
+  readonly addresses?: readonly string[];
+  readonly port?: number;
 }
 
 export interface Beat {
@@ -139,7 +146,15 @@ const rfc3339 = (ms: number): string => new Date(ms).toISOString();
 export function messageToJson(m: Message): Record<string, unknown> {
   switch (m.type) {
     case 'hello':
-      return { MessageType: 'hello', MyIdentity: m.sender, YourIdentity: m.recipient, Zone: m.zone, Time: rfc3339(m.time) };
+      return {
+        MessageType: 'hello',
+        MyIdentity: m.sender,
+        YourIdentity: m.recipient,
+        Zone: m.zone,
+        Time: rfc3339(m.time),
+        ...(m.addresses !== undefined && m.addresses.length > 0 ? { addresses: m.addresses } : {}),
+        ...(m.port !== undefined ? { port: m.port } : {}),
+      };
     case 'beat':
       return { MessageType: 'beat', MyIdentity: m.sender, YourIdentity: m.recipient, MyBeatInterval: m.interval, Zones: m.zones, Time: rfc3339(m.time) };
     case 'sync':
@@ -279,6 +294,18 @@ class Fields {
   }
 }
 
+/** An IPv4 or IPv6 literal. */
+function isAddress(text: string): boolean {
+  try {
+    if (text.includes(':')) parseIpv6(text);
+    else parseIpv4(text);
+    return true;
+  } catch (e) {
+    if (e instanceof DnsError) return false;
+    throw e;
+  }
+}
+
 function checkString(v: unknown, field: string): string {
   if (typeof v !== 'string') throw new MessageError('not a string', field);
   if (v.length > MAX_STRING) throw new MessageError(`longer than ${MAX_STRING} characters`, field);
@@ -388,8 +415,13 @@ function decodeFields(f: Fields): Message {
   const type = f.string(['MessageType', 'type']).toLowerCase();
   const time = (): number => f.time(['Time', 'timestamp']);
   switch (type) {
-    case 'hello':
-      return { type, sender: f.name(['MyIdentity', 'sender_id']), recipient: f.name(['YourIdentity']), zone: f.name(['Zone']), time: time() };
+    case 'hello': {
+      const addresses = f.strings(['addresses']);
+      for (const [i, a] of addresses.entries()) if (!isAddress(a)) throw new MessageError('not an IP address', `addresses[${i}]`);
+      // Go writes the zero value when unset: port 0 means none.
+      const port = f.find(['port']) === undefined ? undefined : f.int(['port'], 65535) || undefined;
+      return { type, sender: f.name(['MyIdentity', 'sender_id']), recipient: f.name(['YourIdentity']), zone: f.name(['Zone']), time: time(), ...(addresses.length > 0 ? { addresses } : {}), ...(port !== undefined ? { port } : {}) };
+    }
     case 'beat':
       return {
         type,

@@ -24,6 +24,7 @@ import { ActorHost, type MachineView } from '../host.ts';
 import type { HostInspector } from '../inspect.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { Chains } from './chains.ts';
 import { Contributions } from './contributions.ts';
 import { discoverPeer } from './discovery.ts';
 
@@ -89,6 +90,7 @@ export class Agent {
   readonly #labels = new Map<Fqdn, string>();
   readonly #subjects: Subjects;
   readonly #contributions: Contributions;
+  readonly #chains: Chains;
   #host!: ActorHost;
   #directory!: KvBucket;
   #inbox: Stoppable | undefined;
@@ -106,6 +108,7 @@ export class Agent {
       metrics: opts.metrics,
       send: (peer, message, ttlMs, ref, distributionId) => this.#send(peer, message, ttlMs, ref, distributionId),
     });
+    this.#chains = new Chains({ self: opts.config.identity, own: opts.own, broker: opts.broker, logger: opts.logger, keysOf: (peer) => this.#discovered.get(peer)?.keys });
     this.#timing = { beatMs: opts.config.beatSeconds * 1000, helloRetryMs: 20, discoverRetryMs: 500, maxDiscoverMs: 30_000, ...opts.timing };
   }
 
@@ -173,6 +176,7 @@ export class Agent {
     for (const p of analysis.providers) this.#labels.set(p.identity, p.label);
     await this.#publishShared();
     this.#contributions.zoneAnalysed(analysis);
+    this.#chains.zoneAnalysed(analysis);
   }
 
   /** Zones each peer shares with us (both listed ON), sent to its machine when they change. */
@@ -246,6 +250,7 @@ export class Agent {
       const found: Discovered = { jwk: d.jwk, keys: await peerKeys(d.jwk, `JWK of ${peer}`), endpoint: d.endpoint, keyId: d.keyId, expiresAt: Date.now() + d.ttlSeconds * 1000 };
       this.#discovered.set(peer, found);
       await this.#writeEntry(peer);
+      this.#chains.keysKnown();
       return found;
     })().finally(() => this.#discovering.delete(peer));
     this.#discovering.set(peer, p);
@@ -296,7 +301,10 @@ export class Agent {
   }
 
   #hello(peer: Fqdn, zone: Fqdn): void {
-    this.#send(peer, { type: 'hello', sender: this.#o.config.identity, recipient: peer, zone, time: Date.now() }, HELLO_TTL_MS, { zone });
+    // Our combiner's transfer endpoint, for a peer whose upstream we are (not a wildcard address).
+    const xfr = this.#o.config.combiner;
+    const endpoint = xfr !== undefined && xfr.address !== '0.0.0.0' && xfr.address !== '::' ? { addresses: [xfr.address], port: xfr.port } : {};
+    this.#send(peer, { type: 'hello', sender: this.#o.config.identity, recipient: peer, zone, time: Date.now(), ...endpoint }, HELLO_TTL_MS, { zone });
   }
 
   #beat(peer: Fqdn, zones: readonly Fqdn[]): void {
@@ -331,7 +339,10 @@ export class Agent {
   async #onMessage(a: Accepted): Promise<void> {
     this.#o.metrics.inc('mpdns_messages_received_total', 'Messages accepted from peers by type', { type: a.message.type });
     const at = Date.now();
-    if (a.message.type === 'hello') await this.#submit(a.sender, { type: 'helloReceived', zone: a.message.zone, at });
+    if (a.message.type === 'hello') {
+      this.#chains.helloReceived(a.sender, a.message.addresses, a.message.port);
+      await this.#submit(a.sender, { type: 'helloReceived', zone: a.message.zone, at });
+    }
     else if (a.message.type === 'beat') {
       const was = peerStateName((await this.#host.view(a.sender, PEER_ID))?.value);
       await this.#submit(a.sender, { type: 'beatReceived', at });

@@ -15,6 +15,7 @@ import { PrimaryZone } from '../../dns/net/primary.ts';
 import { Secondary } from '../../dns/net/secondary.ts';
 import { DnsServer } from '../../dns/net/server.ts';
 import type { Peer } from '../../dns/net/transport.ts';
+import type { TsigKey } from '../../dns/tsig.ts';
 import { soaSerial } from '../../dns/rdata/soa.ts';
 import type { RR } from '../../dns/rr.ts';
 import { serialGt } from '../../dns/serial.ts';
@@ -32,6 +33,20 @@ import type { Metrics } from '../metrics.ts';
 
 /** The request/reply service the agent sends UPDATEs to. */
 export const COMBINER_UPDATE = 'combiner.update';
+
+/** The request/reply service the agent sets a zone's transfer chain with. */
+export const COMBINER_CHAIN = 'combiner.chain';
+
+/**
+ * A zone's transfer chain, as the agent knows it: the upstream provider's combiner to transfer
+ * from (absent: the zone's configured primary, the owner's) and the downstream providers that
+ * transfer from us, each with the TSIG key of the pair.
+ */
+export interface ChainRequest {
+  readonly zone: Fqdn;
+  readonly upstream?: { readonly identity: Fqdn; readonly primary: Peer; readonly key: TsigKey };
+  readonly downstreams: readonly { readonly identity: Fqdn; readonly key: TsigKey; readonly notify?: Peer }[];
+}
 
 export interface UpdateRequest {
   readonly zone: Fqdn;
@@ -70,12 +85,17 @@ export interface CombinedView {
 const GATES: GateOptions = { dnskeyAlgorithms: [] };
 
 class ZoneState {
-  readonly secondary: Secondary;
+  secondary: Secondary;
+  /** Where the inbound zone comes from: `owner`, or the upstream provider's identity. */
+  from = 'owner';
+  chain: ChainRequest | undefined;
+  /** NOTIFY to the downstream providers' combiners, TSIG-signed with each pair's key. */
+  downstreamNotifiers: Notifier[] = [];
   store: ContributionStore;
   served: Served | undefined;
   source: PrimaryZone | undefined;
   /** Rebuilds and updates run one at a time per zone. */
-  chain: Promise<unknown> = Promise.resolve();
+  queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly config: ZoneConfig,
@@ -89,8 +109,8 @@ class ZoneState {
 
   /** Runs `task` after every earlier task of this zone. */
   run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(task, task);
-    this.chain = next.catch(() => {});
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => {});
     return next;
   }
 }
@@ -104,6 +124,7 @@ export class Combiner {
   #server!: DnsServer;
   #notifier: Notifier | undefined;
   #service: Stoppable | undefined;
+  #chainService: Stoppable | undefined;
   #address!: Peer;
 
   private constructor(o: CombinerOptions) {
@@ -133,20 +154,63 @@ export class Combiner {
     c.#address = { address: listen.address, port: bound.port };
     if (o.config.nameserver !== undefined) c.#notifier = new Notifier({ targets: [o.config.nameserver], initialDelayMs: 200 });
     for (const st of c.#zones.values()) {
-      st.secondary.on('change', () => void st.run(() => c.#rebuild(st)));
-      st.secondary.on('error', (err: unknown) => o.logger.warn({ zone: st.config.name, err: err instanceof Error ? err.message : String(err) }, 'owner zone not transferred'));
-      st.secondary.start();
+      const chain = await c.#kv.get(`chain.${zoneKeyPart(st.config.name)}`);
+      if (chain !== undefined) c.#applyChain(st, decode(chain.value) as ChainRequest);
+      else c.#follow(st);
     }
     c.#service = await o.broker.respond(COMBINER_UPDATE, (data) => c.#onUpdate(decode(data) as UpdateRequest).then(encode));
+    c.#chainService = await o.broker.respond(COMBINER_CHAIN, (data) => c.#onChain(decode(data) as ChainRequest).then(encode));
     return c;
   }
 
   async stop(): Promise<void> {
     await this.#service?.stop();
+    await this.#chainService?.stop();
     for (const st of this.#zones.values()) st.secondary.stop();
     this.#notifier?.close();
     await this.#server.stop();
-    await Promise.all([...this.#zones.values()].map((st) => st.chain));
+    for (const st of this.#zones.values()) for (const n of st.downstreamNotifiers) n.close();
+    await Promise.all([...this.#zones.values()].map((st) => st.queue));
+  }
+
+  // ---- the transfer chain ----
+
+  /** Starts the zone's secondary (already set up) and wires its events. */
+  #follow(st: ZoneState): void {
+    const secondary = st.secondary;
+    secondary.on('change', () => {
+      this.#o.metrics.inc('mpdns_combiner_transfers_total', 'Inbound zone transfers by where they came from', { from: st.from });
+      void st.run(() => this.#rebuild(st));
+    });
+    secondary.on('error', (err: unknown) => this.#o.logger.warn({ zone: st.config.name, from: st.from, err: err instanceof Error ? err.message : String(err) }, 'inbound zone not transferred'));
+    secondary.start();
+  }
+
+  /** Applies a chain setting: the inbound secondary's primary and key, downstream keys and NOTIFY. */
+  #applyChain(st: ZoneState, chain: ChainRequest): void {
+    const up = chain.upstream;
+    const before = st.chain?.upstream;
+    const sameUpstream = before?.identity === up?.identity && before?.primary.address === up?.primary.address && before?.primary.port === up?.primary.port;
+    st.chain = chain;
+    for (const d of chain.downstreams) this.#server.addKey(d.key);
+    for (const n of st.downstreamNotifiers) n.close();
+    st.downstreamNotifiers = chain.downstreams.flatMap((d) => (d.notify === undefined ? [] : [new Notifier({ targets: [d.notify], tsig: d.key, initialDelayMs: 200 })]));
+    if (sameUpstream && st.secondary.listenerCount('change') > 0) return;
+    if (up !== undefined) this.#server.addKey(up.key);
+    st.secondary.stop();
+    st.secondary.removeAllListeners();
+    st.secondary = new Secondary({ zone: st.config.name, primary: up?.primary ?? st.config.primary, minIntervalMs: 1000, ...(up !== undefined ? { tsig: up.key } : {}) });
+    st.from = up?.identity ?? 'owner';
+    this.#o.logger.info({ zone: st.config.name, from: st.from }, 'inbound zone source');
+    this.#follow(st);
+  }
+
+  async #onChain(req: ChainRequest): Promise<{ error?: string }> {
+    const st = this.#zones.get(req.zone);
+    if (st === undefined) return { error: `${req.zone} is not a zone of this combiner` };
+    await this.#kv.put(`chain.${zoneKeyPart(req.zone)}`, encode(req));
+    this.#applyChain(st, req);
+    return {};
   }
 
   views(): CombinedView[] {
@@ -221,6 +285,7 @@ export class Combiner {
     this.#o.metrics.inc('mpdns_combiner_versions_total', 'New versions of combined zones served');
     this.#o.logger.info({ zone: st.config.name, serial: v.serial }, 'combined zone served');
     void this.#notifier?.notify(st.config.name, st.source.soa());
+    for (const n of st.downstreamNotifiers) void n.notify(st.config.name, st.source.soa());
   }
 
   /** Resolves once the provider's nameserver serves `serial` (or at the timeout). */

@@ -105,6 +105,11 @@ export class DnsServer {
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
+  /** Adds or replaces a TSIG key: requests signed with it may transfer and NOTIFY. */
+  addKey(key: TsigKey): void {
+    this.#keys.set(key.name, key);
+  }
+
   /** Adds or replaces the zone with the same origin. */
   setZone(zone: ZoneSource): void {
     this.#zones.set(zone.origin, zone);
