@@ -7,11 +7,9 @@
 // nameserver serves the edit. Last, a provider is stopped while a fourth provider is added to
 // HSYNC, started again, and the four converge.
 //
-// Known bug (the two NATS tests are `todo`): the combiner rebuilds on the owner's change as
-// `void st.run(() => rebuild)`; the rebuild's `kv.put` of the served serial fails while NATS is
-// down, the rejection is swallowed (no log), and the Secondary already holds the new serial, so
-// nothing retries: the edit is served only after the next owner change, agent UPDATE or SOA
-// refresh (7200 s). KEEP_LAB=1 keeps the lab directory (role logs) after the run.
+// The two NATS tests found that an owner change whose rebuild failed while NATS was down was
+// dropped (the combiner now retries the rebuild every second). KEEP_LAB=1 keeps the lab
+// directory (role logs) after the run.
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -237,7 +235,6 @@ test(
   'lab faults: nats-server SIGKILLed during an owner edit and restarted on its store',
   {
     skip: SKIP,
-    todo: 'combiner bug: an owner change whose rebuild fails on the KV write (NATS down) is dropped silently and never retried',
   },
   async () => {
     assert.ok(nats !== undefined);
@@ -252,7 +249,6 @@ test(
   'lab faults: an owner edit published while nats-server is down reaches every nameserver once it is back',
   {
     skip: SKIP,
-    todo: 'combiner bug: an owner change whose rebuild fails on the KV write (NATS down) is dropped silently and never retried',
   },
   async () => {
     assert.ok(nats !== undefined);

@@ -125,6 +125,7 @@ export class Combiner {
   #notifier: Notifier | undefined;
   #service: Stoppable | undefined;
   #chainService: Stoppable | undefined;
+  #stopped = false;
   #address!: Peer;
 
   private constructor(o: CombinerOptions) {
@@ -164,6 +165,7 @@ export class Combiner {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.#service?.stop();
     await this.#chainService?.stop();
     for (const st of this.#zones.values()) st.secondary.stop();
@@ -180,10 +182,22 @@ export class Combiner {
     const secondary = st.secondary;
     secondary.on('change', () => {
       this.#o.metrics.inc('mpdns_combiner_transfers_total', 'Inbound zone transfers by where they came from', { from: st.from });
-      void st.run(() => this.#rebuild(st));
+      this.#rebuildSoon(st);
     });
     secondary.on('error', (err: unknown) => this.#o.logger.warn({ zone: st.config.name, from: st.from, err: err instanceof Error ? err.message : String(err) }, 'inbound zone not transferred'));
     secondary.start();
+  }
+
+  /**
+   * Rebuilds after an inbound change; a rebuild that fails (the broker is unreachable, so the new
+   * serial cannot be persisted) is tried again every second until it succeeds: the transfer
+   * already holds the new content, so nothing else would bring it back.
+   */
+  #rebuildSoon(st: ZoneState): void {
+    void st.run(() => this.#rebuild(st)).catch((err: unknown) => {
+      this.#o.logger.warn({ zone: st.config.name, err: err instanceof Error ? err.message : String(err) }, 'combined zone not rebuilt; retrying in 1 s');
+      if (!this.#stopped) setTimeout(() => this.#rebuildSoon(st), 1000).unref();
+    });
   }
 
   /** Applies a chain setting: the inbound secondary's primary and key, downstream keys and NOTIFY. */
