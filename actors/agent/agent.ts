@@ -96,6 +96,7 @@ export class Agent {
   #inbox: Stoppable | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #refreshing = false;
 
   private constructor(opts: AgentOptions) {
     this.#o = opts;
@@ -151,8 +152,23 @@ export class Agent {
   // ---- zones ----
 
   /** Re-reads every configured zone. */
+  /**
+   * Re-reads every configured zone, at most 8 at a time (all at once exhausted the primary's TCP
+   * connections with 1,000 zones), and never two rounds at once.
+   */
   async refreshAll(): Promise<void> {
-    await Promise.all(this.#o.config.zones.map((z) => this.refresh(z.name)));
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      const zones = this.#o.config.zones.map((z) => z.name);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < zones.length && !this.#stopped) await this.refresh(zones[next++] as Fqdn);
+      };
+      await Promise.all(Array.from({ length: Math.min(8, zones.length) }, worker));
+    } finally {
+      this.#refreshing = false;
+    }
   }
 
   /** Re-reads one zone's HSYNC + HSYNCPARAM at its primary (the NOTIFY handler calls this). */
