@@ -11,11 +11,9 @@
 // dropped (the combiner now retries the rebuild every second). KEEP_LAB=1 keeps the lab
 // directory (role logs) after the run.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { converged } from '../actors/lab/converged.ts';
 import {
@@ -28,13 +26,12 @@ import {
   type LabZone,
 } from '../actors/lab/lab.ts';
 import { haveBinary } from './support/daemon.ts';
+import { digAt } from './support/kdig.ts';
 import { NATS_SERVER, startNatsServer, type NatsServer } from './support/nats.ts';
 import { pollUntil } from './support/poll.ts';
 import { alive } from './support/process.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
-const exec = promisify(execFile);
-const KDIG = '/usr/bin/kdig';
 const SKIP =
   (!haveBinary('kdig') && 'kdig not installed') ||
   (!haveBinary(NATS_SERVER.split('/').at(-1) ?? '') && 'nats-server not installed');
@@ -47,6 +44,8 @@ const delta = {
 };
 const ALL: LabConfig = { zones: DEFAULT_LAB.zones, providers: [...DEFAULT_LAB.providers, delta] };
 const ZONE = DEFAULT_LAB.zones[0] as LabZone;
+const dig = (label: string, type: string): Promise<string[]> =>
+  digAt(lab?.json, label, ZONE.name, type);
 const THREE: LabConfig = { zones: [ZONE], providers: ALL.providers };
 const LABELS = ['alpha', 'bravo', 'echo', 'delta'];
 
@@ -99,25 +98,6 @@ async function logs(): Promise<string> {
 }
 
 /** kdig +short at a provider's nameserver, sorted lines. */
-async function dig(label: string, type: string): Promise<string[]> {
-  const ns = lab?.json.providers.find((p) => p.label === label)?.nameserver ?? '';
-  const [address, port] = ns.split(':');
-  const { stdout } = await exec(KDIG, [
-    `@${address ?? ''}`,
-    '-p',
-    port ?? '',
-    '+short',
-    '+time=1',
-    '+retry=0',
-    ZONE.name,
-    type,
-  ]);
-  return stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .sort();
-}
 
 /** What every provider's agent says about its contribution (for a failure's message). */
 async function deliveries(): Promise<string> {

@@ -13,10 +13,8 @@
 // glue, ns-server, nsmgmt, dnskey-*, parentsync; multi-provider/membership/sender only in the
 // instant when two combiners disagree about the owner's zone.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import {
   ownerZoneText,
@@ -27,11 +25,12 @@ import {
   type LabZone,
 } from '../actors/lab/lab.ts';
 import { haveBinary } from './support/daemon.ts';
+import { digAt } from './support/kdig.ts';
 import { pollUntil } from './support/poll.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
-const exec = promisify(execFile);
-const KDIG = '/usr/bin/kdig';
+const dig = (label: string, zone: string, type: string): Promise<string[]> =>
+  digAt(lab?.json, label, zone, type);
 const NO_KDIG = !haveBinary('kdig') && 'kdig not installed';
 
 const PROVIDERS: readonly LabProvider[] = [
@@ -96,25 +95,6 @@ after(async () => {
 });
 
 /** kdig +short at a provider's nameserver, sorted lines. */
-async function dig(label: string, zone: string, type: string): Promise<string[]> {
-  const ns = lab?.json.providers.find((p) => p.label === label)?.nameserver ?? '';
-  const [address, port] = ns.split(':');
-  const { stdout } = await exec(KDIG, [
-    `@${address ?? ''}`,
-    '-p',
-    port ?? '',
-    '+short',
-    '+time=1',
-    '+retry=0',
-    zone,
-    type,
-  ]);
-  return stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .sort();
-}
 
 interface ZoneRow {
   readonly zone: string;
@@ -150,7 +130,7 @@ const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>): 
  */
 const seen = new Map<string, { contributed: boolean; samples: number; after: string[] }>();
 async function digNs(label: string, zone: string): Promise<string[]> {
-  const ns = await dig(label, zone, 'NS');
+  const ns = await digAt(lab?.json, label, zone, 'NS');
   const k = `${label} ${zone}`;
   const s = seen.get(k) ?? { contributed: false, samples: 0, after: [] };
   if (s.contributed && ns.includes('ns9.alpha.example.')) s.after.push(ns.join(' '));

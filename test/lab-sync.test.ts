@@ -5,22 +5,20 @@
 // every nameserver; a fourth provider added to HSYNC contributes and its NS appears everywhere;
 // a provider removed from HSYNC loses its NS everywhere.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { converged } from '../actors/lab/converged.ts';
 import { DEFAULT_LAB, ownerZoneText, startLab, type Lab, type LabConfig, type LabZone } from '../actors/lab/lab.ts';
 import { haveBinary } from './support/daemon.ts';
+import { digAt } from './support/kdig.ts';
 import { pollUntil } from './support/poll.ts';
 import { tmpDir, type TmpDir } from './support/tmp.ts';
 
-const exec = promisify(execFile);
-const KDIG = '/usr/bin/kdig';
 const delta = { label: 'delta', identity: 'agent.delta.test.', nameservers: ['ns1.delta.test.'], upstream: 'owner', signs: false };
 const ALL: LabConfig = { zones: DEFAULT_LAB.zones, providers: [...DEFAULT_LAB.providers, delta] };
 const ZONE = DEFAULT_LAB.zones[0] as LabZone;
+const dig = (label: string, type: string): Promise<string[]> => digAt(lab?.json, label, ZONE.name, type);
 let dir: TmpDir;
 let lab: Lab | undefined;
 let serial = 1;
@@ -34,13 +32,6 @@ after(async () => {
   await dir?.remove();
 });
 
-/** kdig +short at a provider's nameserver, sorted lines. */
-async function dig(label: string, type: string): Promise<string[]> {
-  const ns = lab?.json.providers.find((p) => p.label === label)?.nameserver ?? '';
-  const [address, port] = ns.split(':');
-  const { stdout } = await exec(KDIG, [`@${address ?? ''}`, '-p', port ?? '', '+short', '+time=1', '+retry=0', ZONE.name, type]);
-  return stdout.trim().split('\n').filter((l) => l !== '').sort();
-}
 
 /** The owner publishes `zone` (edit + SIGHUP to its primary). */
 async function publish(zone: LabZone, extra = ''): Promise<void> {
