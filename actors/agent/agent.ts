@@ -83,7 +83,7 @@ export class Agent {
   readonly #o: AgentOptions;
   readonly #timing: PeerTiming;
   readonly #analyses = new Map<Fqdn, HsyncAnalysis>();
-  readonly #sharedSent = new Map<Fqdn, string>();
+  /** The zones each peer's machine was last told it shares with us (sorted). */
   readonly #sharedZones = new Map<Fqdn, readonly Fqdn[]>();
   readonly #discovered = new Map<Fqdn, Discovered>();
   readonly #discovering = new Map<Fqdn, Promise<Discovered>>();
@@ -202,13 +202,12 @@ export class Agent {
       if (a.membership !== 'on') continue;
       for (const p of a.peers) if (p.state === 'ON') shared.set(p.identity, [...(shared.get(p.identity) ?? []), a.zone]);
     }
-    const peers = new Set<Fqdn>([...shared.keys(), ...this.#sharedSent.keys()]);
+    const peers = new Set<Fqdn>([...shared.keys(), ...this.#sharedZones.keys()]);
     const at = Date.now();
     for (const peer of peers) {
       const zones = [...(shared.get(peer) ?? [])].sort();
       const key = zones.join(' ');
-      if (this.#sharedSent.get(peer) === key) continue;
-      this.#sharedSent.set(peer, key);
+      if (this.#sharedZones.get(peer)?.join(' ') === key) continue;
       this.#sharedZones.set(peer, zones);
       if (zones.length === 0) this.#discovered.delete(peer);
       await this.#writeEntry(peer);
@@ -374,7 +373,7 @@ export class Agent {
   /** Every peer machine, for `ctl peers`. */
   async peers(): Promise<PeerView[]> {
     const out: PeerView[] = [];
-    for (const identity of [...this.#sharedSent.keys()].sort()) {
+    for (const identity of [...this.#sharedZones.keys()].sort()) {
       const v: MachineView | undefined = await this.#host.view(identity, PEER_ID);
       if (v === undefined) continue;
       const c = v.context as PeerContext;

@@ -74,14 +74,6 @@ export interface CombinerOptions {
   readonly servedTimeoutMs?: number;
 }
 
-/** A zone as `ctl zone` and the lab show it. */
-export interface CombinedView {
-  readonly zone: Fqdn;
-  readonly ownerSerial: number | undefined;
-  readonly servedSerial: number | undefined;
-  readonly contributions: Readonly<Record<string, readonly string[]>>;
-}
-
 const GATES: GateOptions = { dnskeyAlgorithms: [] };
 
 class ZoneState {
@@ -225,15 +217,6 @@ export class Combiner {
     await this.#kv.put(`chain.${zoneKeyPart(req.zone)}`, encode(req));
     this.#applyChain(st, req);
     return {};
-  }
-
-  views(): CombinedView[] {
-    return [...this.#zones.values()].map((st) => ({
-      zone: st.config.name,
-      ownerSerial: st.secondary.serial,
-      servedSerial: st.served?.serial,
-      contributions: Object.fromEntries(originators(st.store).map((o) => [o, contributionOf(st.store, o).map((rr) => `${rr.name} ${rr.ttl} ${rr.type}`)])),
-    }));
   }
 
   // ---- persistence ----
